@@ -1,0 +1,115 @@
+"""Process-wide switches: gradient recording, anomaly detection and the composite-scope stack.
+
+They live in one small object so the hot path reads them with a single attribute lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+
+@dataclass(frozen=True, eq=False)
+class ScopeFrame:
+    """One call of a composite op: its registered name and a number unique to the call."""
+
+    name: str
+    call_id: int
+
+    def __repr__(self) -> str:
+        return f"{self.name}#{self.call_id}"
+
+
+class _State:
+    __slots__ = ("anomaly", "grad_enabled", "scope")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        # Tuple of ScopeFrame, outermost first; None at top level (the common case).
+        self.scope: tuple[ScopeFrame, ...] | None = None
+
+
+STATE = _State()
+_call_ids = itertools.count(1)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_grad_enabled() -> bool:
+    """Return True when ops record the graph for backward (the default)."""
+    return STATE.grad_enabled
+
+
+@contextlib.contextmanager
+def set_grad_enabled(enabled: bool) -> Iterator[None]:
+    """Context manager that turns graph recording on or off inside its block."""
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = bool(enabled)
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager under which ops compute values but record no graph.
+
+    Results made inside have ``requires_grad=False`` and no parents, as in PyTorch.
+    """
+    return set_grad_enabled(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns graph recording back on (e.g. inside ``no_grad``)."""
+    return set_grad_enabled(True)
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Context manager that checks every op's output, forward and backward, for nan and inf.
+
+    The first op that produces a non-finite value raises :class:`~tinygraph.errors.AnomalyError`
+    naming the op, the composite it ran inside, and the input shapes.
+    """
+    previous = STATE.anomaly
+    STATE.anomaly = True
+    try:
+        yield
+    finally:
+        STATE.anomaly = previous
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[ScopeFrame]:
+    """Record every node made inside the block as part of one call of the composite ``name``."""
+    frame = ScopeFrame(name, next(_call_ids))
+    previous = STATE.scope
+    STATE.scope = (frame,) if previous is None else previous + (frame,)
+    try:
+        yield frame
+    finally:
+        STATE.scope = previous
+
+
+def scope_path(frames: tuple[ScopeFrame, ...] | None) -> str:
+    """Human-readable path of a scope, e.g. ``'cross_entropy > log_softmax'``."""
+    return " > ".join(f.name for f in frames) if frames else ""
+
+
+def in_scope(name: str) -> Callable[[F], F]:
+    """Decorator form of :func:`scope`: every call of the function is one composite call."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with scope(name):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

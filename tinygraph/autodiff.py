@@ -1,0 +1,278 @@
+"""Reverse-mode autodiff: iterative topological sort and the chain rule applied op by op.
+
+For every node, taken in reverse topological order (each node after everything that uses it),
+the gradient that has arrived at it is multiplied by each op's local derivative
+(``OpDef.vjp``) and passed to the op's inputs:
+
+    ∂L/∂xᵢ += vjpᵢ(∂L/∂z)      for each input xᵢ of  z = op(x₀, x₁, ...)
+
+The engine, not the rules, sums each gradient back to its input's shape (unbroadcast) and checks
+it. Nothing here recurses, so graphs of millions of nodes are fine.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygraph._state import STATE, set_grad_enabled
+from tinygraph.errors import BackwardError
+from tinygraph.node import Node, as_array
+from tinygraph.ops import ARRAY, GRAPH
+from tinygraph.ops.axes import sum_to_axes
+from tinygraph.registry import OpDef, check_finite, constant
+
+
+def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Node]:
+    """All nodes reachable from ``roots`` through ``parents``, each after all of its parents.
+
+    Iterative depth-first search (no recursion limit). With ``only_requires_grad`` the walk
+    keeps to nodes that gradients flow through.
+    """
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [
+        (r, False) for r in reversed(roots) if r.requires_grad or not only_requires_grad
+    ]
+    append, pop, push, add = order.append, stack.pop, stack.append, seen.add
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+            continue
+        key = id(node)
+        if key in seen:
+            continue
+        add(key)
+        push((node, True))
+        for p in node.parents:
+            if (p.requires_grad or not only_requires_grad) and id(p) not in seen:
+                push((p, False))
+    return order
+
+
+def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int = 0) -> Any:
+    """The gradient that starts backward at ``root``: ``grad``, or 1 for a one-element root."""
+    if not isinstance(root, Node):
+        raise TypeError(f"{caller}: output {position} is a {type(root).__name__}, not a tinygraph Node")
+    if not root.requires_grad:
+        raise BackwardError(
+            f"{caller}: output {position} (shape {root.shape}) does not require grad: none of the "
+            "nodes it was computed from has requires_grad=True, or it was computed under no_grad()"
+        )
+    if grad is None:
+        if root.size != 1:
+            raise BackwardError(
+                f"{caller}: output {position} has shape {root.shape}; a gradient can be implied only "
+                f"for a one-element output (a loss). Pass the gradient of your objective w.r.t. it, "
+                f"an array of shape {root.shape} (np.ones({root.shape}) sums the outputs), or "
+                "reduce the output first, e.g. out.sum().backward()"
+            )
+        seed = np.ones(root.shape, dtype=root.dtype)
+    elif isinstance(grad, Node):
+        if not create_graph:
+            seed = grad.data.astype(root.dtype, copy=False)
+        else:
+            seed = grad if grad.dtype == root.dtype else grad.astype(root.dtype)
+    else:
+        seed = np.asarray(grad, dtype=root.dtype)
+    if tuple(seed.shape) != root.shape:
+        raise BackwardError(
+            f"{caller}: the gradient for output {position} has shape {tuple(seed.shape)}, but the "
+            f"output has shape {root.shape}"
+        )
+    if create_graph and not isinstance(seed, Node):
+        seed = constant(seed)
+    return seed
+
+
+def _fit(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
+    """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
+    shape = np.shape(parent._value)
+    if gp.shape != shape:
+        _, ok = sum_to_axes(tuple(gp.shape), shape)
+        if not ok:
+            raise BackwardError(
+                f"{opdef.name}: the gradient for input {index} has shape {tuple(gp.shape)}, which "
+                f"cannot be summed to the input's shape {shape}"
+            )
+        gp = xp.sum_to(gp, shape)
+    dtype = parent._value.dtype
+    if gp.dtype != dtype:
+        gp = xp.astype(gp, dtype)
+    return gp
+
+
+def _propagate(
+    roots: Sequence[Node],
+    seeds: Sequence[Any],
+    create_graph: bool,
+    targets: dict[int, Node] | None = None,
+    trace: dict[str, dict] | None = None,
+) -> dict[int, Any]:
+    """Run the chain rule from ``roots``.
+
+    Without ``targets``, gradients reaching leaves accumulate into ``leaf.grad``. With ``targets``
+    (id -> node), their gradients are returned instead and no ``.grad`` is touched. With
+    ``trace``, every node's gradient (``trace["nodes"]``) and every edge's
+    (``trace["edges"][(id(child), input_index)]``) is recorded too, for rendering.
+    """
+    # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
+    # whole graph as the pass allocates (about half the time of a 100,000-node backward).
+    order: list[Node] = list(roots)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        order = toposort(roots)
+        xp = GRAPH if create_graph else ARRAY
+        captured: dict[int, Any] = {}
+        anomaly = STATE.anomaly
+        for root, seed in zip(roots, seeds):
+            root._gacc = seed if root._gacc is None else root._gacc + seed
+        with set_grad_enabled(create_graph):
+            for node in reversed(order):
+                g = node._gacc
+                node._gacc = None
+                if g is None:
+                    continue
+                if targets is not None and id(node) in targets:
+                    captured[id(node)] = g
+                if trace is not None:
+                    trace["nodes"][id(node)] = g
+                opdef = node._op
+                if opdef is None:
+                    if targets is None:
+                        _accumulate_leaf(node, g)
+                    continue
+                parents = node.parents
+                if create_graph:
+                    out, inputs = node, parents
+                else:
+                    out, inputs = node._value, [p._value for p in parents]
+                attrs = node.attrs
+                rules = opdef.vjp
+                for i, p in enumerate(parents):
+                    if not p.requires_grad:
+                        continue
+                    if opdef.variadic_vjp is not None:
+                        rule = functools.partial(opdef.variadic_vjp, index=i)
+                    else:
+                        rule = rules[i]
+                    gp = rule(xp, g, out, *inputs, **attrs) if attrs else rule(xp, g, out, *inputs)
+                    value = p._value
+                    if gp.shape != value.shape or gp.dtype != value.dtype:
+                        gp = _fit(gp, p, opdef, i, xp)
+                    if anomaly:
+                        check_finite(gp.data if create_graph else gp, opdef, "backward", [as_array(g)])
+                    if trace is not None:
+                        trace["edges"][(id(node), i)] = gp
+                    p._gacc = gp if p._gacc is None else p._gacc + gp
+    finally:
+        for node in order:
+            node._gacc = None
+        if gc_was_enabled:
+            gc.enable()
+    return captured
+
+
+def _accumulate_leaf(leaf: Node, g: Any) -> None:
+    value = g.data if isinstance(g, Node) else g
+    if leaf._grad is None:
+        # Own the first gradient: it may be the very array another node or the caller holds.
+        leaf._grad = value.copy() if type(value) is np.ndarray else value
+    else:
+        leaf._grad = leaf._grad + value
+
+
+def backward(root: Node, grad: Any = None, create_graph: bool = False) -> None:
+    """Accumulate ``d(root)/d(leaf)`` into ``leaf.grad`` for every leaf that requires grad.
+
+    Calling it twice adds the second result to the first (as PyTorch does); reset with
+    ``leaf.grad = None`` or an optimizer's ``zero_grad()``. Intermediate nodes keep no gradient.
+    """
+    seed = _seed(root, grad, create_graph, "backward")
+    _propagate([root], [seed], create_graph)
+
+
+def _as_nodes(value: Any, caller: str, what: str) -> tuple[Node, ...]:
+    nodes = (value,) if isinstance(value, Node) else tuple(value)
+    for i, n in enumerate(nodes):
+        if not isinstance(n, Node):
+            raise TypeError(f"{caller}: {what} {i} is a {type(n).__name__}, not a tinygraph Node")
+    return nodes
+
+
+def grad(
+    outputs: Node | Sequence[Node],
+    inputs: Node | Sequence[Node],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Node | None, ...]:
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (``.grad`` is left untouched).
+
+    Computes ``Σ_k grad_outputs[k] · ∂outputs[k]/∂inputs[i]`` for each input.
+
+    Parameters
+    ----------
+    outputs : Node or sequence of Node
+    inputs : Node or sequence of Node
+    grad_outputs : array_like or sequence of them, optional
+        Gradient w.r.t. each output; may be omitted for one-element outputs (taken as 1).
+    create_graph : bool
+        Record the backward pass, so the returned gradients can be differentiated again and
+        rendered.
+    allow_unused : bool
+        Return None for an input the outputs do not depend on, instead of raising.
+
+    Returns
+    -------
+    tuple of Node (or None for unused inputs with ``allow_unused``)
+    """
+    outs = _as_nodes(outputs, "grad", "output")
+    ins = _as_nodes(inputs, "grad", "input")
+    if grad_outputs is None:
+        gos: Sequence[Any] = [None] * len(outs)
+    elif isinstance(grad_outputs, (Node, np.ndarray)) or np.isscalar(grad_outputs):
+        gos = [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, n in enumerate(ins):
+        if not n.requires_grad:
+            raise BackwardError(f"grad: input {i} (shape {n.shape}) does not require grad")
+    seeds = [_seed(o, go, create_graph, "grad", k) for k, (o, go) in enumerate(zip(outs, gos))]
+    captured = _propagate(outs, seeds, create_graph, targets={id(n): n for n in ins})
+    result: list[Node | None] = []
+    for i, n in enumerate(ins):
+        g = captured.get(id(n))
+        if g is None:
+            if not allow_unused:
+                raise BackwardError(
+                    f"grad: input {i} (shape {n.shape}) is not used to compute the outputs; pass "
+                    "allow_unused=True to get None for it"
+                )
+            result.append(None)
+        elif isinstance(g, Node):
+            result.append(g)
+        else:
+            result.append(Node(as_array(g).copy()))
+    return tuple(result)
+
+
+def trace_backward(roots: Sequence[Node], grads: Sequence[Any] | None = None) -> dict[str, dict]:
+    """Run backward without touching ``.grad`` and return every gradient it computed.
+
+    Returns ``{"nodes": {id(node): grad}, "edges": {(id(child), input_index): grad}}`` — what a
+    backward rendering labels its nodes and edges with.
+    """
+    grads = [None] * len(roots) if grads is None else list(grads)
+    seeds = [_seed(r, g, False, "trace_backward", k) for k, (r, g) in enumerate(zip(roots, grads))]
+    trace: dict[str, dict] = {"nodes": {}, "edges": {}}
+    _propagate(list(roots), seeds, False, targets={}, trace=trace)
+    return trace

@@ -1,0 +1,27 @@
+"""Exception types raised by tinygraph.
+
+Every error raised on bad input names the op (and the composite scope it ran inside) and the
+shapes or values at fault, so a user never has to read a numpy traceback from deep inside.
+"""
+
+from __future__ import annotations
+
+
+class TinygraphError(Exception):
+    """Base class of every error tinygraph raises on purpose."""
+
+
+class OpError(TinygraphError, ValueError):
+    """An op was called with inputs it cannot work on (wrong shapes, dtypes or arguments)."""
+
+
+class BackwardError(TinygraphError, RuntimeError):
+    """The backward pass was asked for something it cannot do, or a rule broke its contract."""
+
+
+class AnomalyError(TinygraphError, FloatingPointError):
+    """`detect_anomaly()` found a nan or inf produced by an op."""
+
+
+class GradcheckError(TinygraphError, AssertionError):
+    """`gradcheck` found an analytic gradient that disagrees with the numeric one."""

@@ -1,0 +1,1 @@
+"""Layers and models in PyTorch's shape (``from tinygraph import nn``)."""

@@ -1,0 +1,63 @@
+"""Matrix product with numpy's ``matmul`` rules (1-D operands, batched broadcasting)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygraph.ops.axes import matrix_transpose_axes
+from tinygraph.registry import Sample, primitive
+
+
+def _mT(xp, a):
+    return xp.transpose(a, matrix_transpose_axes(a.ndim))
+
+
+def _col(xp, a):
+    """Append a length-1 axis: a vector becomes a column."""
+    return xp.reshape(a, a.shape + (1,))
+
+
+def _matmul_vjp_x(xp, g, z, x, y):
+    if y.ndim == 1:
+        return g * y if x.ndim == 1 else _col(xp, g) * y
+    if x.ndim == 1:
+        return xp.reshape(xp.matmul(y, _col(xp, g)), y.shape[:-1])
+    return xp.matmul(g, _mT(xp, y))
+
+
+def _matmul_vjp_y(xp, g, z, x, y):
+    if x.ndim == 1:
+        return g * x if y.ndim == 1 else _col(xp, x) * xp.reshape(g, g.shape[:-1] + (1, g.shape[-1]))
+    if y.ndim == 1:
+        return xp.reshape(xp.matmul(_mT(xp, x), _col(xp, g)), x.shape[:-2] + (x.shape[-1],))
+    return xp.matmul(_mT(xp, x), g)
+
+
+@primitive(
+    "matmul",
+    formula="Z = X @ Y\n∂L/∂X = G @ Yᵀ,  ∂L/∂Y = Xᵀ @ G   (G = ∂L/∂Z; batch axes summed back)",
+    vjp=(_matmul_vjp_x, _matmul_vjp_y),
+    samples=(
+        Sample((3, 4), (4, 2)),
+        Sample((4,), (4,)),
+        Sample((4,), (4, 3)),
+        Sample((3, 4), (4,)),
+        Sample((2, 3, 4), (4, 5)),
+        Sample((2, 1, 3, 4), (5, 4, 2)),
+        Sample((4,), (2, 4, 3)),
+        Sample((2, 3, 4), (4,)),
+    ),
+)
+def matmul(x, y):
+    """Matrix product ``x @ y`` with numpy's rules for 1-D and batched (broadcast) operands."""
+    xs, ys = np.shape(x), np.shape(y)
+    if not xs or not ys:
+        raise ValueError(f"matmul: both inputs need at least 1 dimension, got shapes {xs} and {ys}")
+    k_left = xs[-1]
+    k_right, which = (ys[-2], "second-to-last") if len(ys) >= 2 else (ys[0], "only")
+    if k_left != k_right:
+        raise ValueError(
+            f"matmul: shapes {xs} and {ys} are not aligned: the last axis of the first ({k_left}) "
+            f"must equal the {which} axis of the second ({k_right})"
+        )
+    return np.matmul(x, y)

@@ -1,0 +1,1 @@
+"""Optimizers (``from tinygraph import optim``)."""

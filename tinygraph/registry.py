@@ -1,0 +1,364 @@
+"""The op registry: every primitive and composite op, declared once, with the inputs it is tested on.
+
+A primitive is declared by decorating its numpy forward function::
+
+    @primitive(
+        "tanh",
+        formula="z = tanh(x)\\ndz/dx = 1 - z^2",
+        vjp=(lambda xp, g, z, x: g * (1 - z * z),),
+        samples=(Sample((3, 4)),),
+    )
+    def tanh(x):
+        return np.tanh(x)
+
+``vjp`` holds one local-derivative rule per input, side by side with the forward. A rule receives
+``xp`` (the namespace it computes with), the incoming gradient ``g``, the output ``z``, the inputs
+and the op's keyword attributes, and returns ``g · ∂z/∂input`` (a vector-Jacobian product). Rules are
+written with operators and ``xp.<fn>`` only, so the same rule runs on raw arrays (fast backward) and
+on Nodes (``create_graph=True``: the backward pass is itself recorded, for second derivatives and
+for rendering). ``None`` marks an input with no gradient (an index, a condition).
+
+Gradients are reduced back to each input's shape (unbroadcast) once, in the engine, not in the rules.
+
+Composite ops (softmax, conv2d, ...) are plain Python functions of primitives registered with
+:func:`composite`: each call is recorded under a named scope so a rendering can collapse it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygraph._state import STATE, in_scope, scope_path
+from tinygraph.errors import AnomalyError, OpError, TinygraphError
+from tinygraph.node import Node
+
+Rule = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Inputs an op is checked on by the test suite.
+
+    Each positional entry is either a shape tuple (a random float64 input in ``domain`` that
+    requires grad) or any other value (passed as is: an index, a bool mask, a Node constant).
+
+    Parameters
+    ----------
+    args : shape tuples or values
+    attrs : keyword arguments of the op
+    domain : (low, high) of the uniform random values, or "nonzero" for values with magnitude in
+        [0.2, 2] and random sign (kept away from kinks such as relu's and abs's at 0).
+    second_order : whether second derivatives are checked too.
+    """
+
+    args: tuple[Any, ...]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    domain: tuple[float, float] | str = (-2.0, 2.0)
+    second_order: bool = True
+
+    def __init__(self, *args: Any, domain: Any = (-2.0, 2.0), second_order: bool = True, **attrs: Any):
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "attrs", attrs)
+        object.__setattr__(self, "domain", domain)
+        object.__setattr__(self, "second_order", second_order)
+
+    def make_inputs(self, rng: np.random.Generator) -> list[Any]:
+        """Build the sample's inputs: float64 leaves requiring grad for shapes, others as given."""
+        inputs = []
+        for arg in self.args:
+            if isinstance(arg, tuple) and all(isinstance(d, int) for d in arg):
+                if self.domain == "nonzero":
+                    mag = rng.uniform(0.2, 2.0, size=arg)
+                    value = mag * rng.choice([-1.0, 1.0], size=arg)
+                else:
+                    value = rng.uniform(*self.domain, size=arg)
+                inputs.append(Node(np.asarray(value, dtype=np.float64), requires_grad=True))
+            else:
+                inputs.append(arg)
+        return inputs
+
+
+@dataclass
+class OpDef:
+    """One registry entry.
+
+    Attributes
+    ----------
+    name : the op's name, shown in errors and renderings.
+    kind : "primitive" or "composite".
+    forward : the numpy forward function (primitives) or the Python function (composites).
+    vjp : one local-derivative rule per input (primitives); ``None`` for an input with no gradient.
+    variadic_vjp : for ops taking any number of inputs (concatenate, stack), one rule taking the
+        input's index first.
+    formula : the math, shown in docs and rendered derivative chains.
+    samples : inputs the test suite checks the op on.
+    differentiable : False for comparisons and other ops whose result never needs grad.
+    """
+
+    name: str
+    kind: str
+    forward: Callable[..., Any]
+    vjp: tuple[Rule | None, ...] = ()
+    variadic_vjp: Rule | None = None
+    formula: str = ""
+    samples: tuple[Sample, ...] = ()
+    differentiable: bool = True
+    function: Callable[..., Any] | None = None
+
+    def rule(self, index: int) -> Rule | None:
+        """The local-derivative rule for input ``index``."""
+        if self.variadic_vjp is not None:
+            return functools.partial(self.variadic_vjp, index=index)
+        return self.vjp[index] if index < len(self.vjp) else None
+
+    @property
+    def doc(self) -> str:
+        fn = self.function or self.forward
+        return (fn.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, OpDef] = {}
+
+
+def _register(opdef: OpDef) -> None:
+    if opdef.name in REGISTRY:
+        raise ValueError(f"op {opdef.name!r} is registered twice")
+    REGISTRY[opdef.name] = opdef
+
+
+def constant(value: Any) -> Node:
+    """Wrap a non-Node operand (Python number, numpy scalar or array) as a constant node.
+
+    Python numbers are kept as they are, so numpy's promotion treats them as "weak" scalars
+    (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
+    """
+    node = Node.__new__(Node)
+    node._value = (
+        value if isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)) else np.asarray(value)
+    )
+    node._grad = None
+    node.requires_grad = False
+    node._op = None
+    node.parents = ()
+    node.attrs = None
+    node.name = None
+    node.scope = STATE.scope
+    node._gacc = None
+    return node
+
+
+def describe_inputs(values: Sequence[Any]) -> str:
+    """Shapes and dtypes of op inputs for error messages, e.g. ``'(3, 4) float32 and (5, 6) float32'``."""
+    parts = []
+    for v in values:
+        if isinstance(v, (np.ndarray, np.generic)):
+            parts.append(f"{tuple(v.shape)} {v.dtype}")
+        elif isinstance(v, (int, float, bool)):
+            parts.append(f"scalar {v!r}")
+        else:
+            parts.append(type(v).__name__)
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "no inputs"
+
+
+def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
+    """An OpError for a failed forward: the op, its composite scope, and the input shapes."""
+    message = str(exc)
+    if not message.startswith(f"{opdef.name}:"):
+        message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
+    path = scope_path(STATE.scope)
+    return OpError(f"{message} (inside {path})" if path else message)
+
+
+def _where(opdef: OpDef) -> str:
+    path = scope_path(STATE.scope)
+    return f"{opdef.name} (inside {path})" if path else opdef.name
+
+
+def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> Node:
+    """Run a primitive on its inputs and record the result in the graph.
+
+    This is the only place where nodes made by ops are created. It is the forward hot path, so
+    one- and two-input ops avoid building intermediate lists.
+    """
+    n = len(args)
+    if n == 2:
+        x, y = args
+        if not isinstance(x, Node):
+            x = constant(x)
+        if not isinstance(y, Node):
+            y = constant(y)
+        parents: tuple[Node, ...] = (x, y)
+        values: list[Any] = [x._value, y._value]
+    elif n == 1:
+        x = args[0]
+        if not isinstance(x, Node):
+            x = constant(x)
+        parents = (x,)
+        values = [x._value]
+    else:
+        parents = tuple([a if isinstance(a, Node) else constant(a) for a in args])
+        values = [p._value for p in parents]
+    try:
+        value = opdef.forward(*values, **attrs) if attrs else opdef.forward(*values)
+    except TinygraphError:
+        raise
+    except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
+        raise op_error(opdef, values, exc) from exc
+
+    state = STATE
+    node = Node.__new__(Node)
+    node._value = value
+    node._grad = None
+    node.name = None
+    node.scope = state.scope
+    node._gacc = None
+    if state.grad_enabled:
+        node._op = opdef
+        node.parents = parents
+        node.attrs = attrs
+        requires = False
+        if opdef.differentiable:
+            for p in parents:
+                if p.requires_grad:
+                    requires = True
+                    break
+        node.requires_grad = requires
+    else:
+        node._op = None
+        node.parents = ()
+        node.attrs = None
+        node.requires_grad = False
+    if state.anomaly:
+        check_finite(value, opdef, "forward", values)
+    return node
+
+
+def check_finite(value: Any, opdef: OpDef, phase: str, inputs: Sequence[Any]) -> None:
+    """Raise AnomalyError if ``value`` (an op's output) holds a nan or inf."""
+    arr = np.asarray(value)
+    if not np.issubdtype(arr.dtype, np.inexact) or np.isfinite(arr).all():
+        return
+    kind = "nan" if np.isnan(arr).any() else "inf"
+    already = [
+        i
+        for i, v in enumerate(inputs)
+        if np.issubdtype(np.asarray(v).dtype, np.inexact) and not np.isfinite(np.asarray(v)).all()
+    ]
+    note = f"; input {already[0]} already held a non-finite value" if already else ""
+    raise AnomalyError(
+        f"detect_anomaly: {_where(opdef)} produced {kind} in the {phase} pass "
+        f"(inputs {describe_inputs(inputs)}){note}"
+    )
+
+
+def primitive(
+    name: str,
+    *,
+    formula: str,
+    vjp: Sequence[Rule | None] = (),
+    variadic_vjp: Rule | None = None,
+    samples: Sequence[Sample] = (),
+    differentiable: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Node]]:
+    """Register a primitive op; the decorated numpy function is its forward.
+
+    The forward's first ``len(vjp)`` parameters are the op's array inputs (for a variadic op, its
+    ``*inputs``); the parameters after them are attributes (axis, shape, index...). Returns the
+    user-facing function: it takes Nodes or anything array-like, binds attributes given
+    positionally or by keyword (defaults filled in, so rules see every attribute), and returns a
+    Node.
+    """
+
+    def decorate(forward: Callable[..., Any]) -> Callable[..., Node]:
+        opdef = OpDef(
+            name=name,
+            kind="primitive",
+            forward=forward,
+            vjp=tuple(vjp),
+            variadic_vjp=variadic_vjp,
+            formula=formula,
+            samples=tuple(samples),
+            differentiable=differentiable,
+        )
+        _register(opdef)
+        params = list(inspect.signature(forward).parameters.values())
+        n_inputs = None if variadic_vjp is not None else len(opdef.vjp)
+        attr_params = [
+            p
+            for p in (params[n_inputs:] if n_inputs is not None else params)
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        attr_names = [p.name for p in attr_params]
+        defaults = {p.name: p.default for p in attr_params if p.default is not p.empty}
+
+        def bind(extra: tuple[Any, ...], attrs: dict[str, Any]) -> dict[str, Any]:
+            if len(extra) > len(attr_names):
+                raise TypeError(
+                    f"{name}: takes at most {len(attr_names)} attribute arguments, got {len(extra)}"
+                )
+            unknown = set(attrs) - set(attr_names)
+            if unknown:
+                raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(unknown)}")
+            bound = {**defaults, **dict(zip(attr_names, extra)), **attrs}
+            missing = [n for n in attr_names if n not in bound]
+            if missing:
+                raise TypeError(f"{name}: missing argument(s) {missing}")
+            return bound
+
+        if n_inputs is None:
+
+            @functools.wraps(forward)
+            def op(inputs: Sequence[Any], *extra: Any, **attrs: Any) -> Node:
+                if isinstance(inputs, Node) or not isinstance(inputs, (list, tuple)):
+                    raise TypeError(f"{name}: expects a list or tuple of nodes, got {type(inputs).__name__}")
+                if not inputs:
+                    raise OpError(f"{name}: needs at least one input")
+                return apply(opdef, tuple(inputs), bind(extra, attrs))
+
+        elif not attr_names:
+
+            @functools.wraps(forward)
+            def op(*args: Any) -> Node:
+                if len(args) != n_inputs:
+                    raise TypeError(f"{name}: takes {n_inputs} inputs, got {len(args)}")
+                return apply(opdef, args, None)
+
+        else:
+
+            @functools.wraps(forward)
+            def op(*args: Any, **attrs: Any) -> Node:
+                if len(args) < n_inputs:
+                    raise TypeError(f"{name}: takes {n_inputs} inputs, got {len(args)}")
+                return apply(opdef, args[:n_inputs], bind(args[n_inputs:], attrs))
+
+        op.opdef = opdef  # type: ignore[attr-defined]
+        opdef.function = op
+        return op
+
+    return decorate
+
+
+def composite(
+    name: str, *, formula: str = "", samples: Sequence[Sample] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a composite op: a Python function of primitives, recorded under a named scope.
+
+    Every node the function makes carries a :class:`~tinygraph._state.ScopeFrame` for this call,
+    so renderings can show the call as one box or open it into its primitives.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        wrapped = in_scope(name)(fn)
+        opdef = OpDef(name=name, kind="composite", forward=fn, formula=formula, samples=tuple(samples))
+        opdef.function = wrapped
+        _register(opdef)
+        wrapped.opdef = opdef  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
