@@ -139,6 +139,11 @@ class Node:
         return self._op is None or not self.requires_grad
 
     @property
+    def is_constant(self) -> bool:
+        """True for operands that ops wrapped themselves (``x * 2``: the 2), as opposed to user inputs."""
+        return False
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return np.shape(self._value)
 
@@ -376,6 +381,19 @@ class Node:
 
     def astype(self, dtype):
         return _ops.astype(self, dtype)
+
+
+class Constant(Node):
+    """A non-Node operand (``x * 2``: the 2) wrapped by an op so the graph records it.
+
+    Its value is kept as given (a Python number stays one, so numpy treats it as a weak scalar).
+    """
+
+    __slots__ = ()
+
+    @property
+    def is_constant(self) -> bool:
+        return True
 
 
 from tinygraph import ops as _ops  # noqa: E402  (the ops need Node defined first)

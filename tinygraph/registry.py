@@ -36,7 +36,7 @@ import numpy as np
 
 from tinygraph._state import STATE, in_scope, scope_path
 from tinygraph.errors import AnomalyError, OpError, TinygraphError
-from tinygraph.node import Node
+from tinygraph.node import Constant, Node
 
 Rule = Callable[..., Any]
 
@@ -138,7 +138,7 @@ def constant(value: Any) -> Node:
     Python numbers are kept as they are, so numpy's promotion treats them as "weak" scalars
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
     """
-    node = Node.__new__(Node)
+    node = Constant.__new__(Constant)
     node._value = (
         value if isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)) else np.asarray(value)
     )
