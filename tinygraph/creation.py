@@ -29,11 +29,12 @@ def _default_array(data: Any, dtype: Any) -> np.ndarray:
         return np.array(data.data)
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data)
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError as exc:
+        raise ValueError(f"tensor: cannot make an array of {data!r:.60}: {exc}") from exc
     if arr.dtype == object:
-        raise ValueError(
-            f"tensor: cannot make an array of {type(data).__name__} {data!r:.60} (ragged or not numeric)"
-        )
+        raise ValueError(f"tensor: cannot make an array of {type(data).__name__} {data!r:.60} (not numeric)")
     # Python floats (and lists mixing ints and floats) become float32, as in PyTorch.
     return arr.astype(np.float32) if arr.dtype == np.float64 else arr
 
