@@ -151,17 +151,19 @@ def _propagate(
                 parents = node.parents
                 if create_graph:
                     out, inputs = node, parents
+                elif len(parents) == 2:
+                    out, inputs = node._value, (parents[0]._value, parents[1]._value)
+                elif len(parents) == 1:
+                    out, inputs = node._value, (parents[0]._value,)
                 else:
                     out, inputs = node._value, [p._value for p in parents]
                 attrs = node.attrs
+                variadic = opdef.variadic_vjp
                 rules = opdef.vjp
                 for i, p in enumerate(parents):
                     if not p.requires_grad:
                         continue
-                    if opdef.variadic_vjp is not None:
-                        rule = functools.partial(opdef.variadic_vjp, index=i)
-                    else:
-                        rule = rules[i]
+                    rule = rules[i] if variadic is None else functools.partial(variadic, index=i)
                     gp = rule(xp, g, out, *inputs, **attrs) if attrs else rule(xp, g, out, *inputs)
                     value = p._value
                     if gp.shape != value.shape or gp.dtype != value.dtype:
