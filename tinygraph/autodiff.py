@@ -169,7 +169,9 @@ def _propagate(
                     if gp.shape != value.shape or gp.dtype != value.dtype:
                         gp = _fit(gp, p, opdef, i, xp)
                     if anomaly:
-                        check_finite(gp.data if create_graph else gp, opdef, "backward", [as_array(g)])
+                        check_finite(
+                            gp.data if create_graph else gp, opdef, "backward", [as_array(g)], node.scope
+                        )
                     if trace is not None:
                         trace["edges"][(id(node), i)] = gp
                     p._gacc = gp if p._gacc is None else p._gacc + gp

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph._state import STATE, in_scope, scope_path
+from tinygraph._state import STATE, ScopeFrame, in_scope, scope_path
 from tinygraph.errors import AnomalyError, OpError, TinygraphError
 from tinygraph.node import Constant, Node
 
@@ -175,8 +175,8 @@ def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
     return OpError(f"{message} (inside {path})" if path else message)
 
 
-def _where(opdef: OpDef) -> str:
-    path = scope_path(STATE.scope)
+def _where(opdef: OpDef, frames: tuple[ScopeFrame, ...] | None) -> str:
+    path = scope_path(frames)
     return f"{opdef.name} (inside {path})" if path else opdef.name
 
 
@@ -235,12 +235,21 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         node.attrs = None
         node.requires_grad = False
     if state.anomaly:
-        check_finite(value, opdef, "forward", values)
+        check_finite(value, opdef, "forward", values, state.scope)
     return node
 
 
-def check_finite(value: Any, opdef: OpDef, phase: str, inputs: Sequence[Any]) -> None:
-    """Raise AnomalyError if ``value`` (an op's output) holds a nan or inf."""
+def check_finite(
+    value: Any,
+    opdef: OpDef,
+    phase: str,
+    inputs: Sequence[Any],
+    frames: tuple[ScopeFrame, ...] | None,
+) -> None:
+    """Raise AnomalyError if ``value`` (an op's output) holds a nan or inf.
+
+    The error names the op and ``frames``, the composite calls the op's node was made inside.
+    """
     arr = np.asarray(value)
     if not np.issubdtype(arr.dtype, np.inexact) or np.isfinite(arr).all():
         return
@@ -252,7 +261,7 @@ def check_finite(value: Any, opdef: OpDef, phase: str, inputs: Sequence[Any]) ->
     ]
     note = f"; input {already[0]} already held a non-finite value" if already else ""
     raise AnomalyError(
-        f"detect_anomaly: {_where(opdef)} produced {kind} in the {phase} pass "
+        f"detect_anomaly: {_where(opdef, frames)} produced {kind} in the {phase} pass "
         f"(inputs {describe_inputs(inputs)}){note}"
     )
 
