@@ -189,6 +189,7 @@ def test_gradcheck_refuses_float32():
         gradcheck(tg.exp, tg.tensor([1.0], requires_grad=True))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's own warning; the test wants ours
 def test_detect_anomaly_names_the_op_in_forward():
     x = tg.tensor([-1.0, 1.0], requires_grad=True)
     with tg.detect_anomaly(), pytest.raises(tg.AnomalyError, match=r"log produced nan in the forward pass"):
@@ -196,6 +197,7 @@ def test_detect_anomaly_names_the_op_in_forward():
     tg.log(x)  # outside the context: numpy's nan, no error
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_anomaly_names_the_op_in_backward_and_its_composite():
     from tinygraph._state import scope
 
