@@ -157,7 +157,8 @@ class Node:
 
     @property
     def dtype(self) -> np.dtype:
-        return np.asarray(self._value).dtype if not hasattr(self._value, "dtype") else self._value.dtype
+        value = self._value  # a constant may hold a plain Python number
+        return value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
 
     @property
     def scope_path(self) -> str:
