@@ -51,14 +51,15 @@ from tinygraph.ops.shape import (
     sum_to,
     transpose,
 )
+from tinygraph.ops.window import fold, sliding_window
 from tinygraph.registry import REGISTRY
 
 __all__ = [
     "abs", "add", "astype", "broadcast_to", "concatenate", "div", "equal", "exp", "expand_dims",
-    "flatten", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "relu", "reshape",
-    "scatter_add", "sigmoid", "sign", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh",
-    "transpose", "where",
+    "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "relu",
+    "reshape", "scatter_add", "sigmoid", "sign", "sliding_window", "sqrt", "squeeze", "stack", "sub",
+    "sum", "sum_to", "tanh", "transpose", "where",
 ]  # fmt: skip
 
 # numpy ufunc name -> tinygraph op, for Node.__array_ufunc__ (``np.ones(3) + node``, ``np.exp(node)``).

@@ -1,0 +1,117 @@
+"""Activations and normalisers: relu/tanh/sigmoid (primitives), softmax, log_softmax, logsumexp,
+dropout and maxout (composites).
+
+Softmax and logsumexp subtract the row maximum first, taken *detached* (a constant): the result is
+mathematically unchanged (softmax(x - c) = softmax(x)) but exp never overflows, so logits of ±1000
+give finite values and gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygraph.creation import get_rng
+from tinygraph.errors import OpError
+from tinygraph.functional._args import as_node
+from tinygraph.node import Node
+from tinygraph.ops import exp, log, max, relu, reshape, sigmoid, sum, tanh
+from tinygraph.ops.axes import normalize_axes
+from tinygraph.registry import Sample, composite, constant
+
+__all__ = ["dropout", "log_softmax", "logsumexp", "maxout", "relu", "sigmoid", "softmax", "tanh"]
+
+
+def _detached_max(x: Node, axis: int) -> Node:
+    """The maximum along ``axis`` (kept as a length-1 axis) as a constant: no gradient flows into it."""
+    return constant(np.max(x.data, axis=axis, keepdims=True))
+
+
+@composite(
+    "softmax",
+    formula="softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m),  m = max_j x_j (detached)\n"
+    "∂L/∂x = s ⊙ (G - Σ_j G_j s_j)",
+    samples=(Sample((3, 4)), Sample((2, 3, 4), axis=1)),
+)
+def softmax(x: Node, axis: int = -1) -> Node:
+    """Softmax along ``axis``: non-negative values summing to 1, ``exp(x_i) / Σ_j exp(x_j)``.
+
+    Computed as ``exp(x - m) / Σ exp(x - m)`` with the detached maximum ``m``, so it never
+    overflows.
+    """
+    x = as_node(x)
+    normalize_axes(axis, x.ndim, "softmax")
+    e = exp(x - _detached_max(x, axis))
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+@composite(
+    "logsumexp",
+    formula="lse(x) = m + log Σ_j exp(x_j - m),  m = max_j x_j (detached)\n∂lse/∂x = softmax(x)",
+    samples=(Sample((3, 4)), Sample((2, 3, 4), axis=0, keepdims=True)),
+)
+def logsumexp(x: Node, axis: int = -1, keepdims: bool = False) -> Node:
+    """``log Σ exp(x)`` along ``axis``, computed stably (the detached maximum is taken out first)."""
+    x = as_node(x)
+    normalize_axes(axis, x.ndim, "logsumexp")
+    m = _detached_max(x, axis)
+    lse = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    return lse if keepdims else reshape(lse, _drop(x.shape, axis))
+
+
+def _drop(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    a = normalize_axes(axis, len(shape), "logsumexp")[0]
+    return shape[:a] + shape[a + 1 :]
+
+
+@composite(
+    "log_softmax",
+    formula="log_softmax(x)_i = x_i - logsumexp(x)\n∂L/∂x = G - softmax(x) Σ_j G_j",
+    samples=(Sample((3, 4)), Sample((2, 3, 4), axis=1)),
+)
+def log_softmax(x: Node, axis: int = -1) -> Node:
+    """``log(softmax(x))`` along ``axis``, as ``x - logsumexp(x)``: finite even for logits of ±1000."""
+    x = as_node(x)
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+@composite(
+    "dropout",
+    formula="y = x ⊙ mask / (1 - p),  mask_i ~ Bernoulli(1 - p) (training), y = x (evaluation)\n"
+    "∂L/∂x = G ⊙ mask / (1 - p)",
+    samples=(Sample((3, 4), p=0.0), Sample((3, 4), p=0.5, training=False)),
+)
+def dropout(x: Node, p: float = 0.5, training: bool = True) -> Node:
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (inverted dropout).
+
+    The expected value is unchanged, so evaluation (``training=False``) is the identity. The mask
+    is drawn from :func:`tinygraph.get_rng` (seed it with :func:`tinygraph.manual_seed`).
+    """
+    if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+        raise OpError(f"dropout: p must be a probability in [0, 1), got {p!r}")
+    x = as_node(x)
+    if not training or p == 0.0:
+        return x
+    keep = get_rng().random(x.shape) >= p
+    return x * constant((keep / (1.0 - p)).astype(x.dtype))
+
+
+@composite(
+    "maxout",
+    formula="y_j = max_{k < pieces} x_{j·pieces + k}   (along axis)\n∂L/∂x = G at the winning piece",
+    samples=(Sample((2, 6, 3), pieces=3), Sample((3, 4), pieces=2, axis=-1)),
+)
+def maxout(x: Node, pieces: int, axis: int = 1) -> Node:
+    """Maxout (Goodfellow et al. 2013): the maximum over consecutive groups of ``pieces`` channels.
+
+    An input with C channels along ``axis`` gives C / pieces channels; unit j is the maximum of
+    channels ``j·pieces ... (j+1)·pieces - 1``. Ties share the gradient evenly.
+    """
+    x = as_node(x)
+    (a,) = normalize_axes(axis, x.ndim, "maxout")
+    if not isinstance(pieces, (int, np.integer)) or pieces < 1 or x.shape[a] % pieces:
+        raise OpError(
+            f"maxout: the {x.shape[a]} channels along axis {axis} (input shape {x.shape}) cannot be "
+            f"split into groups of pieces={pieces!r}"
+        )
+    grouped = reshape(x, x.shape[:a] + (x.shape[a] // pieces, int(pieces)) + x.shape[a + 1 :])
+    return max(grouped, axis=a + 1)
