@@ -1,15 +1,154 @@
-"""Checkpoints: ``save(state_dict, path)`` and ``load(path)`` (npz, no pickle, atomic writes)."""
+"""Checkpoints: ``save(state_dict, path)`` and ``load(path)`` (npz, no pickle, atomic writes).
+
+A checkpoint is an ordinary numpy ``.npz`` archive holding one ``.npy`` entry per key. Only plain
+numeric and boolean arrays are written or read: ``load`` opens files with
+``numpy.load(..., allow_pickle=False)`` and refuses any entry that would need unpickling (an
+object array is a pickle, and unpickling can run arbitrary code), so loading a checkpoint from an
+untrusted source cannot execute anything.
+
+``save`` writes to a temporary file in the same directory and renames it over ``path``
+(``os.replace``, atomic on POSIX and Windows): a crash or error mid-write leaves the previous
+checkpoint intact, never a truncated one.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 
-def save(state_dict: dict[str, Any], path: str) -> None:
-    """Save a state dict (not implemented yet)."""
-    raise NotImplementedError("tinygraph.save is not implemented yet")
+from tinygraph.errors import TinygraphError
+from tinygraph.node import Node
+
+PathLike = str | os.PathLike
 
 
-def load(path: str) -> dict[str, Any]:
-    """Load a state dict (not implemented yet)."""
-    raise NotImplementedError("tinygraph.load is not implemented yet")
+class CheckpointError(TinygraphError, ValueError):
+    """A checkpoint cannot be written or read (unsupported value, not an npz, pickled content)."""
+
+
+def _as_array(key: str, value: Any) -> np.ndarray:
+    arr = value.data if isinstance(value, Node) else np.asarray(value)
+    if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
+        raise CheckpointError(
+            f"save: entry {key!r} has dtype {arr.dtype}; checkpoints hold only numeric and boolean "
+            "arrays (nothing that would need pickling)"
+        )
+    return arr
+
+
+def _write_entry(archive: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
+    """Write ``array`` as the member ``<key>.npy`` of an open zip archive (no pickling allowed)."""
+    with archive.open(key + ".npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _new_file_mode() -> int:
+    """The permissions ``open()`` would give a new file (mkstemp makes temporary files private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
+    """Write ``state_dict`` (name -> array, Node or number) to ``path`` as an npz archive, atomically.
+
+    Dtypes and shapes are kept exactly (0-d arrays included). The file is first written to a
+    temporary file next to ``path`` and then renamed over it, so an existing checkpoint at
+    ``path`` is replaced only by a complete new one.
+
+    Parameters
+    ----------
+    state_dict : mapping of str to array_like
+        E.g. ``model.state_dict()`` or ``optimizer.state_dict()``.
+    path : str or os.PathLike
+        Written exactly as given (no ``.npz`` suffix is added).
+
+    Raises
+    ------
+    CheckpointError
+        For a non-string key or a value that is not a numeric or boolean array.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"save: expected a mapping of name to array (a state dict), got {type(state_dict).__name__}"
+        )
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str) or not key:
+            raise CheckpointError(f"save: keys must be non-empty strings, got {key!r}")
+        arrays[key] = _as_array(key, value)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for key, arr in arrays.items():
+                    _write_entry(archive, key, arr)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(tmp, _new_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: PathLike) -> dict[str, np.ndarray]:
+    """Read a checkpoint written by :func:`save` (or any npz of plain arrays) into a dict.
+
+    Entries come back in the order they were saved, with their exact dtypes and shapes.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    CheckpointError
+        If the file is not an npz archive, or an entry holds pickled data (object arrays are
+        refused, never unpickled).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no checkpoint at {path!r}")
+    with open(path, "rb") as file:
+        magic = file.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise CheckpointError(
+            f"load: {path!r} is a single .npy array, not an npz checkpoint of named arrays "
+            "(write one with tg.save)"
+        )
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise CheckpointError(
+            f"load: {path!r} is not an npz checkpoint (no zip signature at its start). If it is a pickle "
+            "(such as a PyTorch .pt file) it is refused on purpose: unpickling can run arbitrary code"
+        )
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"load: {path!r} is not a readable npz checkpoint: {exc}") from exc
+    result: dict[str, np.ndarray] = {}
+    with archive:
+        for key in archive.files:
+            try:
+                result[key] = archive[key]
+            except ValueError as exc:
+                if "allow_pickle" not in str(exc):
+                    raise CheckpointError(f"load: entry {key!r} of {path!r} is corrupt: {exc}") from exc
+                raise CheckpointError(
+                    f"load: entry {key!r} of {path!r} is an object array stored as a pickle; tinygraph "
+                    "refuses to unpickle it (unpickling can run arbitrary code)"
+                ) from exc
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise CheckpointError(f"load: entry {key!r} of {path!r} is corrupt: {exc}") from exc
+            if not isinstance(result[key], np.ndarray):
+                raise CheckpointError(
+                    f"load: entry {key!r} of {path!r} is not a .npy array, so the file is not a tinygraph "
+                    "checkpoint (a PyTorch .pt file is a zip of pickles, refused on purpose)"
+                )
+    return result

@@ -1,1 +1,366 @@
-"""Optimizers (``from tinygraph import optim``)."""
+"""Optimizers (``from tinygraph import optim``): SGD and Adam, with PyTorch's update rules.
+
+An optimizer holds the parameters it was given and, after ``loss.backward()``, ``step()`` updates
+each one in place from its ``.grad`` (parameters whose ``.grad`` is None are skipped);
+``zero_grad()`` clears the gradients before the next backward::
+
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for x, y in batches:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+Updates are done on the parameters' arrays in place, in their own dtype (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from tinygraph.node import Node
+
+ParamsArg = Iterable[Node] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``zero_grad`` and (de)serialisation.
+
+    Parameters
+    ----------
+    params : iterable of Nodes, or of dicts ``{"params": [...], <option>: value}`` (param groups,
+        each overriding the defaults for its parameters, e.g. a smaller ``lr`` for a backbone)
+    defaults : the optimizer's options
+    """
+
+    def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Node, dict[str, Any]] = {}
+        items = list(params) if not isinstance(params, Node) else [params]
+        if not items:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters to optimize")
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters, with options that override the defaults for them."""
+        name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Node) else list(params)
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(
+                f"{name}: unknown option(s) {sorted(unknown)}; options are {sorted(self.defaults)}"
+            )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Node):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a tinygraph Node")
+            if p.op is not None:
+                raise ValueError(
+                    f"{name}: parameter {i} ({p.name or 'unnamed'}, shape {p.shape}) was computed by "
+                    f"op {p.op!r}; only leaves can be optimized"
+                )
+            if not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(
+                    f"{name}: parameter {i} has dtype {p.dtype}; only floating point can be optimized"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"{name}: parameter {i} ({p.name or 'unnamed'}, shape {p.shape}) appears more than once"
+                )
+            seen.add(id(p))
+        full = {**self.defaults, **group, "params": params}
+        self._validate(full)
+        self.param_groups.append(full)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        if group["lr"] < 0:
+            raise ValueError(f"{type(self).__name__}: lr must be non-negative, got {group['lr']}")
+        if group.get("weight_decay", 0.0) < 0:
+            raise ValueError(
+                f"{type(self).__name__}: weight_decay must be non-negative, got {group['weight_decay']}"
+            )
+
+    def zero_grad(self) -> None:
+        """Reset the gradient of every parameter to None (PyTorch's ``set_to_none=True``)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p._grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The options of every group and the state of every parameter, as a flat dict of arrays.
+
+        Keys are ``param_groups.<g>.<option>`` and ``state.<i>.<name>``, where ``i`` counts the
+        parameters across groups in order; the dict can be written with ``tg.save``.
+        """
+        out: dict[str, np.ndarray] = {}
+        index = 0
+        for g, group in enumerate(self.param_groups):
+            for key, value in group.items():
+                if key != "params":
+                    out[f"param_groups.{g}.{key}"] = np.asarray(value)
+            for p in group["params"]:
+                for key, value in self.state.get(p, {}).items():
+                    out[f"state.{index}.{key}"] = np.array(value)
+                index += 1
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore options and per-parameter state saved by :meth:`state_dict` (copies are taken)."""
+        name = type(self).__name__
+        params = [p for group in self.param_groups for p in group["params"]]
+        new_state: dict[Node, dict[str, Any]] = {}
+        for key, value in state_dict.items():
+            parts = key.split(".")
+            if len(parts) != 3 or parts[0] not in ("param_groups", "state") or not parts[1].isdigit():
+                raise KeyError(f"{name}.load_state_dict: unexpected key {key!r}")
+            i, field = int(parts[1]), parts[2]
+            if parts[0] == "param_groups":
+                if i >= len(self.param_groups) or field not in self.defaults:
+                    raise KeyError(f"{name}.load_state_dict: key {key!r} matches no group option")
+                continue
+            if i >= len(params):
+                raise KeyError(
+                    f"{name}.load_state_dict: key {key!r}: this optimizer has {len(params)} parameters"
+                )
+            arr = np.array(value)
+            if field != "step" and arr.shape != params[i].shape:
+                raise ValueError(
+                    f"{name}.load_state_dict: {key} has shape {arr.shape}, the parameter has "
+                    f"{params[i].shape}"
+                )
+            new_state.setdefault(params[i], {})[field] = (
+                int(arr) if field == "step" else arr.astype(params[i].dtype, copy=False)
+            )
+        for key, value in state_dict.items():
+            _, g, field = key.split(".")
+            if key.startswith("param_groups."):
+                current = self.param_groups[int(g)][field]
+                if isinstance(current, tuple):
+                    self.param_groups[int(g)][field] = tuple(float(v) for v in np.asarray(value))
+                else:
+                    self.param_groups[int(g)][field] = type(current)(np.asarray(value).item())
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for g, group in enumerate(self.param_groups):
+            lines.append(f"  group {g}: {len(group['params'])} parameters")
+            lines.extend(f"    {k}: {v}" for k, v in group.items() if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, Nesterov momentum and weight decay (PyTorch's rule).
+
+    For each parameter ``p`` with gradient ``g``, at step ``t``::
+
+        g ← g + λ·p                                  (weight_decay λ)
+        b ← g                        if t = 1        (momentum μ > 0)
+        b ← μ·b + (1 - τ)·g          otherwise       (dampening τ)
+        g ← g + μ·b  if nesterov, else  g ← b
+        p ← p - lr·g                                 (p + lr·g with maximize)
+
+    Parameters
+    ----------
+    params : parameters or parameter groups
+    lr : float
+        Learning rate (required, as in PyTorch).
+    momentum, dampening, weight_decay : float
+    nesterov : bool
+        Needs ``momentum > 0`` and ``dampening = 0``.
+    maximize : bool
+        Ascend the objective instead of descending it.
+    """
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: momentum must be non-negative, got {group['momentum']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got momentum="
+                f"{group['momentum']} and dampening={group['dampening']}"
+            )
+
+    def step(self) -> None:
+        """Apply one SGD update to every parameter that has a gradient (see the class docstring)."""
+        state = self.state
+        for group in self.param_groups:
+            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                data = p.data
+                if maximize:
+                    g = -g
+                if wd:
+                    g = g + wd * data
+                if momentum:
+                    s = state.get(p)
+                    if s is None:
+                        buf = g.copy()
+                        state[p] = {"momentum_buffer": buf}
+                    else:
+                        buf = s["momentum_buffer"]
+                        buf *= momentum
+                        buf += g if dampening == 0 else (1.0 - dampening) * g
+                    g = g + momentum * buf if nesterov else buf
+                data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), with PyTorch's bias correction, epsilon placement and options.
+
+    For each parameter ``p`` with gradient ``g``, at step ``t``::
+
+        g ← g + λ·p                                     (weight_decay λ; decoupled in AdamW)
+        m ← β₁·m + (1 - β₁)·g
+        v ← β₂·v + (1 - β₂)·g²
+        v̂ ← max(v̂, v) with amsgrad, else v̂ ← v
+        p ← p - (lr / (1 - β₁ᵗ)) · m / (√v̂ / √(1 - β₂ᵗ) + ε)
+
+    Parameters
+    ----------
+    params : parameters or parameter groups
+    lr : float
+        Learning rate (default 1e-3).
+    betas : (β₁, β₂)
+        Decay rates of the gradient's running mean and running uncentred variance (0.9, 0.999).
+    eps : float
+        Added to the denominator for numerical stability (1e-8).
+    weight_decay : float
+        L2 penalty added to the gradient (0).
+    amsgrad : bool
+        Use the running maximum of ``v`` (Reddi et al., 2018).
+    maximize : bool
+        Ascend the objective instead of descending it.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        betas = tuple(group["betas"])
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(
+                f"{type(self).__name__}: betas must be two numbers in [0, 1), got {group['betas']}"
+            )
+        group["betas"] = (float(betas[0]), float(betas[1]))
+        if group["eps"] < 0:
+            raise ValueError(f"{type(self).__name__}: eps must be non-negative, got {group['eps']}")
+
+    def step(self) -> None:
+        """Apply one Adam update to every parameter that has a gradient (see the class docstring)."""
+        state = self.state
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                data = p.data
+                if maximize:
+                    g = -g
+                s = state.get(p)
+                if s is None:
+                    s = state[p] = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(data),
+                        "exp_avg_sq": np.zeros_like(data),
+                    }
+                    if amsgrad:
+                        s["max_exp_avg_sq"] = np.zeros_like(data)
+                if wd:
+                    if self.decoupled_weight_decay:
+                        data *= 1.0 - lr * wd
+                    else:
+                        g = g + wd * data
+                s["step"] = t = s["step"] + 1
+                m, v = s["exp_avg"], s["exp_avg_sq"]
+                m *= beta1
+                m += (1.0 - beta1) * g
+                v *= beta2
+                v += (1.0 - beta2) * (g * g)
+                if amsgrad:
+                    np.maximum(s["max_exp_avg_sq"], v, out=s["max_exp_avg_sq"])
+                    v = s["max_exp_avg_sq"]
+                step_size = lr / (1.0 - beta1**t)
+                denom = np.sqrt(v)
+                denom /= math.sqrt(1.0 - beta2**t)
+                denom += eps
+                data -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as PyTorch's AdamW.
+
+    Before the Adam update (without any L2 term in ``g``): ``p ← p · (1 - lr·λ)``. The default
+    ``weight_decay`` is 0.01.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

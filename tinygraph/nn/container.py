@@ -1,0 +1,80 @@
+"""Containers: ``Sequential`` (layers applied in order) and ``ModuleList`` (a list of layers)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from tinygraph.nn.module import Module
+
+
+class Sequential(Module):
+    """Apply the given modules one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    The modules are registered as ``"0"``, ``"1"``, ... (their parameters are ``"0.weight"``, ...),
+    or under the keys of a single ``OrderedDict`` argument. Index, slice, iterate and ``len`` as
+    with a list.
+    """
+
+    def __init__(self, *modules: Module | OrderedDict) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            items: Iterable[tuple[str, Any]] = modules[0].items()
+        else:
+            items = ((str(i), m) for i, m in enumerate(modules))
+        for name, m in items:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: entry {name!r} is a {type(m).__name__}, not a Module")
+            setattr(self, name, m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*mods[index])
+        try:
+            return mods[index]
+        except IndexError:
+            raise IndexError(f"Sequential: index {index} out of range for {len(mods)} modules") from None
+
+
+class ModuleList(Module):
+    """A list of modules, registered as ``"0"``, ``"1"``, ...; it has no ``forward`` of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index: int) -> Module:
+        try:
+            return list(self._modules.values())[index]
+        except IndexError:
+            raise IndexError(f"ModuleList: index {index} out of range for {len(self)} modules") from None
