@@ -1,0 +1,142 @@
+"""The chain rule along the paths from one node (a parameter) to the roots.
+
+The lecture's three chained blocks: ``∂o3/∂w1 = ∂o3/∂o2 · ∂o2/∂o1 · ∂o1/∂w1``. When several
+paths lead from the parameter to the root the derivative is the sum over paths of such products.
+Paths only follow edges gradients flow through (not into a comparison, not into ``where``'s
+condition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinygraph.node import Node
+from tinygraph.registry import REGISTRY
+from tinygraph.render.view import Box, GraphView
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The derivative chains from ``start`` to the roots, in terms of drawn items.
+
+    Attributes
+    ----------
+    start : index of the highlighted item.
+    on_path : indices of the items on some path.
+    edges : indices (into ``view.edges``) of the drawn edges on some path.
+    paths : up to ``max_paths`` paths, each a list of item indices from ``start`` to a root.
+    total : the number of distinct paths (of drawn items).
+    """
+
+    start: int
+    on_path: frozenset[int]
+    edges: frozenset[int]
+    paths: tuple[tuple[int, ...], ...]
+    total: int
+
+
+def carries_gradient(child: Node, index: int) -> bool:
+    """True when gradient flows from ``child`` into its input ``index``."""
+    opdef = child.opdef
+    return opdef is not None and child.requires_grad and opdef.rule(index) is not None
+
+
+def find_chain(view: GraphView, start: Node, max_paths: int = 4) -> Chain:
+    """Paths from ``start`` to the roots through the drawn graph (iterative).
+
+    Parameters
+    ----------
+    view : the drawn graph.
+    start : a recorded node of the graph.
+    max_paths : how many paths to list (all are counted).
+    """
+    reached = {id(start)}
+    for node in view.order:
+        if id(node) in reached:
+            continue
+        for i, p in enumerate(node.parents):
+            if id(p) in reached and carries_gradient(node, i):
+                reached.add(id(node))
+                break
+    begin = view.item_of[id(start)]
+    on_edges = set()
+    for k, e in enumerate(view.edges):
+        if any(id(child.parents[i]) in reached and carries_gradient(child, i) for child, i in e.links):
+            on_edges.add(k)
+    # Items from which a root can be reached along path edges, walking back from the roots.
+    out: dict[int, list[int]] = {}
+    for k in on_edges:
+        e = view.edges[k]
+        out.setdefault(e.src, []).append(e.dst)
+    roots = set(view.roots)
+    live = {r for r in roots if r == begin or any(view.edges[k].dst == r for k in on_edges)}
+    for i in range(len(view.items) - 1, -1, -1):  # items are topologically ordered
+        if i not in live and any(d in live for d in out.get(i, ())):
+            live.add(i)
+    if begin not in live:
+        return Chain(begin, frozenset(), frozenset(), (), 0)
+    on_edges = {k for k in on_edges if view.edges[k].src in live and view.edges[k].dst in live}
+    succ: dict[int, list[int]] = {}
+    for k in sorted(on_edges):
+        e = view.edges[k]
+        lst = succ.setdefault(e.src, [])
+        if e.dst not in lst:
+            lst.append(e.dst)
+    # Count paths (dynamic programming in reverse topological order), then list the first few.
+    count = {}
+    for i in sorted(live, reverse=True):
+        count[i] = (1 if i in roots else 0) + sum(count[d] for d in succ.get(i, ()))
+    paths: list[tuple[int, ...]] = []
+    stack: list[tuple[int, ...]] = [(begin,)]
+    while stack and len(paths) < max_paths:
+        path = stack.pop()
+        last = path[-1]
+        if last in roots:
+            paths.append(path)
+        for d in reversed(succ.get(last, ())):
+            stack.append(path + (d,))
+    return Chain(begin, frozenset(live), frozenset(on_edges), tuple(paths), count[begin])
+
+
+def local_formula(item: Node | Box) -> str:
+    """The derivative part of the op's registered formula (``∂z/∂x = 1 - z²``), one line."""
+    opdef = REGISTRY.get(item.name) if isinstance(item, Box) else item.opdef
+    if opdef is None or not opdef.formula:
+        return ""
+    lines = opdef.formula.split("\n")
+    return " ".join(line.strip() for line in (lines[1:] or lines))
+
+
+def chain_text(view: GraphView, chain: Chain, names: list[str], max_paths: int = 4) -> list[str]:
+    """Lines listing the chain rule along the paths, e.g. ``∂o3/∂w1 = ∂o3/∂o2 · ∂o2/∂o1 · ∂o1/∂w1``.
+
+    Each local derivative factor is then listed with the op it belongs to and its formula.
+    """
+    if not chain.paths:
+        return [f"{names[chain.start]} does not affect the output: no path, its gradient is 0"]
+
+    def d(top: int, bottom: int) -> str:
+        return f"∂{names[top]}/∂{names[bottom]}"
+
+    lines: list[str] = []
+    factors: dict[tuple[int, int], None] = {}
+    for path in chain.paths:
+        steps = [d(path[k + 1], path[k]) for k in reversed(range(len(path) - 1))]
+        for k in range(len(path) - 1):
+            factors[(path[k + 1], path[k])] = None
+        total = d(path[-1], path[0])
+        lines.append(f"{total} = " + (" · ".join(steps) if steps else "1"))
+    if chain.total > 1:
+        head = f"{chain.total} paths: the gradient is the sum of their products"
+        if chain.total > len(chain.paths):
+            head += f" (first {len(chain.paths)} shown)"
+        lines.insert(0, head)
+    lines.append("local derivatives:")
+    for top, bottom in factors:
+        item = view.items[top]
+        op = item.name if isinstance(item, Box) else item.op
+        formula = local_formula(item)
+        positions = [e.index for e in view.edges if e.src == bottom and e.dst == top and e.index is not None]
+        where = f", input {positions[0]}" if len(positions) == 1 else ""
+        lines.append(f"  {d(top, bottom)}: {op}{where}" + (f"   {formula}" if formula else ""))
+    return lines

@@ -1,0 +1,332 @@
+"""``tg.render``: draw the recorded graph with graphviz.
+
+One node per drawn item (see :mod:`tinygraph.render.view`): parameters, inputs and constants as
+value boxes, each op as a box headed by its name showing the value it produced, and each collapsed
+composite call as a 3-D box. Edges run from inputs to the ops that use them, in the direction of
+the forward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from tinygraph.autodiff import trace_backward
+from tinygraph.errors import BackwardError, TinygraphError
+from tinygraph.node import Node
+from tinygraph.render import labels, style
+from tinygraph.render.chain import Chain, chain_text, find_chain
+from tinygraph.render.view import COMMUTATIVE, Box, Edge, Expand, GraphView, build_view, check_roots, kind
+from tinygraph.render.view import display_names as _display_names
+
+INSTALL_HINT = (
+    "the graphviz 'dot' program is needed to write or display a rendering, and it was not found on "
+    "PATH. Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install graphviz` or from https://graphviz.org/download/. The DOT source is "
+    "available without it: rendering.source"
+)
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound, TinygraphError):
+    """Writing or displaying a rendering needs graphviz's ``dot`` program, which is not installed."""
+
+    def __init__(self, detail: str = "") -> None:
+        RuntimeError.__init__(self, INSTALL_HINT + (f" ({detail})" if detail else ""))
+
+
+class Rendering(graphviz.Digraph):
+    """A :class:`graphviz.Digraph` whose file writing explains how to install graphviz when it is missing.
+
+    Use it as any Digraph: ``.source`` is the DOT text, ``.render(path, format="svg")`` writes a
+    file, ``.pipe(format="svg")`` returns the bytes; Jupyter displays it inline.
+    """
+
+    def render(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as exc:
+            if isinstance(exc, GraphvizNotFoundError):
+                raise
+            raise GraphvizNotFoundError(str(exc)) from exc
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as exc:
+            if isinstance(exc, GraphvizNotFoundError):
+                raise
+            raise GraphvizNotFoundError(str(exc)) from exc
+
+
+def render(
+    *roots: Node,
+    expand: Expand = False,
+    backward: bool = False,
+    highlight: Node | None = None,
+    legend: bool = False,
+    title: str | None = None,
+    rankdir: str = "LR",
+    max_values: int = 16,
+) -> Rendering:
+    """Draw the graph that computed ``roots``.
+
+    Parameters
+    ----------
+    *roots : Node
+        The outputs to draw the graph of (usually the loss); a single list or tuple of Nodes is
+        accepted too (e.g. what ``tg.grad`` returns).
+    expand : bool, int or collection of str
+        Composite calls (conv2d, softmax, ...) are drawn as one box each by default. ``True``
+        opens every call into a labelled cluster of its primitives (nested calls nest), an int
+        ``k`` opens the calls less than ``k`` levels deep, and a set of names opens only the calls
+        of those composites.
+    backward : bool
+        Label each edge with the gradient of the roots flowing back along it, each op with the
+        gradient reaching its output, and each parameter with its ``.grad``. The edge gradients
+        are recomputed (``tg.trace_backward``) without touching ``.grad``; the roots must be
+        one-element outputs that require grad (a loss).
+    highlight : Node, optional
+        A node of the graph (typically a parameter): the paths from it to the roots are drawn
+        in red, the rest dimmed, and the chain rule along them is listed above the graph
+        (``∂o3/∂w1 = ∂o3/∂o2 · ∂o2/∂o1 · ∂o1/∂w1``) with each op's local derivative formula.
+    legend : bool
+        Add a legend node explaining the colours and shapes used.
+    title : str, optional
+        A caption above the graph.
+    rankdir : {"LR", "TB", "RL", "BT"}
+        Direction of the forward pass in the picture (left to right by default).
+    max_values : int
+        Arrays with at most this many elements are shown in full; larger ones as shape, dtype,
+        range and mean.
+
+    Returns
+    -------
+    Rendering
+        A :class:`graphviz.Digraph` (the DOT source is built without the ``dot`` program; writing
+        a file needs it).
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> w = tg.tensor(2.0, requires_grad=True, name="w")
+    >>> loss = tg.tanh(w * 3.0)
+    >>> loss.backward()
+    >>> picture = tg.render(loss, backward=True, highlight=w, legend=True)
+    >>> picture.source.startswith("digraph")
+    True
+    """
+    nodes = check_roots(roots, "render")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"render: rankdir must be one of 'LR', 'TB', 'RL', 'BT', got {rankdir!r}")
+    if isinstance(max_values, bool) or not isinstance(max_values, (int, np.integer)) or max_values < 0:
+        raise ValueError(f"render: max_values must be an int >= 0, got {max_values!r}")
+    if highlight is not None and not isinstance(highlight, Node):
+        raise TypeError(f"render: highlight must be a Node of the graph, got {type(highlight).__name__}")
+    view = build_view(nodes, expand, "render")
+    if highlight is not None and id(highlight) not in view.item_of:
+        raise ValueError(
+            f"render: the highlight node (shape {highlight.shape}, name {highlight.name!r}) is not part "
+            "of the graph that computed the roots"
+        )
+    trace = _trace(nodes) if backward else None
+    names = _display_names(view)
+    chain = find_chain(view, highlight) if highlight is not None else None
+    return _draw(view, names, trace, chain, legend, title, rankdir, int(max_values))
+
+
+def _trace(roots: list[Node]) -> dict[str, dict]:
+    for i, r in enumerate(roots):
+        if not r.requires_grad:
+            raise BackwardError(
+                f"render(backward=True): root {i} (shape {r.shape}) does not require grad, so no "
+                "gradient flows; make a parameter with requires_grad=True"
+            )
+        if r.size != 1:
+            raise BackwardError(
+                f"render(backward=True): root {i} has shape {r.shape}; the backward view starts from "
+                "one-element outputs (a loss). Reduce it first, e.g. out.sum()"
+            )
+    return trace_backward(roots)
+
+
+def _draw(
+    view: GraphView,
+    names: list[str],
+    trace: dict[str, dict] | None,
+    chain: Chain | None,
+    legend: bool,
+    title: str | None,
+    rankdir: str,
+    max_values: int,
+) -> Rendering:
+    dot = Rendering(
+        name="tinygraph",
+        graph_attr={"rankdir": rankdir, "fontname": style.FONT, "nodesep": "0.25", "ranksep": "0.4"},
+        node_attr={"fontname": style.FONT, "fontsize": "10", "margin": "0.06,0.04"},
+        edge_attr={"fontname": style.FONT, "fontsize": "9", "arrowsize": "0.7"},
+    )
+    roots = set(view.roots)
+    kinds_used: dict[str, None] = {}
+    body = dot.body
+    current: tuple[int, ...] = ()
+    cluster_ids: dict[int, int] = {}
+    order = sorted(range(len(view.items)), key=lambda i: tuple(f.call_id for f in view.clusters[i]))
+    for i in order:
+        frames = view.clusters[i]
+        path = tuple(f.call_id for f in frames)
+        common = 0
+        while common < min(len(current), len(path)) and current[common] == path[common]:
+            common += 1
+        for depth in range(len(current), common, -1):
+            body.append("\t" * depth + "}\n")
+        for depth in range(common, len(path)):
+            frame = frames[depth]
+            k = cluster_ids.setdefault(frame.call_id, len(cluster_ids))
+            attrs = " ".join(f'{key}="{value}"' for key, value in style.CLUSTER_STYLE.items())
+            body.append(
+                "\t" * (depth + 1) + f"subgraph cluster_{k} {{\n" + "\t" * (depth + 2) + f"{attrs} "
+                f'class="composite-call" label=<<B>{labels.escape(frame.name)}</B>> '
+                'labeljust="l" fontsize="10"\n'
+            )
+        current = path
+        item = view.items[i]
+        k = "composite" if isinstance(item, Box) else kind(item)
+        kinds_used[k] = None
+        attrs = dict(style.NODE_STYLE[k])
+        classes = [k]
+        if i in roots:
+            attrs["peripheries"] = "2"
+            classes.append("root")
+        if chain is not None:
+            if i in chain.on_path:
+                attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
+                classes.append("highlight")
+        attrs["class"] = " ".join(classes)
+        label = _box_label(item, names[i], trace, max_values) if isinstance(item, Box) else None
+        if label is None:
+            label = _node_label(item, names[i], k, trace, max_values)  # type: ignore[arg-type]
+        dot.node(f"n{i}", label=label, **attrs)
+    for depth in range(len(current), 0, -1):
+        body.append("\t" * depth + "}\n")
+
+    any_index = False
+    for k, e in enumerate(view.edges):
+        on_path = chain is not None and k in chain.edges
+        attrs = _edge_attrs(view, e, trace, max_values, on_path, dimmed=chain is not None and not on_path)
+        any_index = any_index or (e.index is not None and "label" in attrs)
+        dot.edge(f"n{e.src}", f"n{e.dst}", **attrs)
+
+    if legend:
+        text = style.legend_label(
+            [k for k in style.NODE_STYLE if k in kinds_used],
+            clusters=bool(cluster_ids),
+            root=True,
+            indices=any_index,
+            gradients=trace is not None,
+            highlight=chain is not None,
+        )
+        dot.node("legend", label=text, shape="plaintext", **{"class": "legend"})
+    caption = [] if title is None else [f"<B>{labels.escape(title)}</B>"]
+    if chain is not None:
+        caption += [labels.escape(line) for line in chain_text(view, chain, names)]
+    if caption:
+        rows = "".join(f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in caption)
+        dot.attr(
+            label=f'<<TABLE BORDER="0" CELLSPACING="0">{rows}</TABLE>>',
+            labelloc="t",
+            labeljust="l",
+            fontsize="11",
+        )
+    return dot
+
+
+def _rows(*rows: str) -> str:
+    cells = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{r}</TD></TR>' for r in rows if r)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _muted(text: str) -> str:
+    return f'<FONT COLOR="{style.MUTED}" POINT-SIZE="8">{text}</FONT>'
+
+
+def _grad_row(grad: Any, max_values: int, label: str = "grad") -> str:
+    if grad is None:
+        return f'<FONT COLOR="{style.GRADIENT}">{label} None</FONT>'
+    text = labels.escape(labels.short(np.asarray(grad), max_values))
+    return f'<FONT COLOR="{style.GRADIENT}">{label} {text}</FONT>'
+
+
+def _value_rows(value: Any, max_values: int) -> tuple[str, str]:
+    head, body = labels.describe(value, max_values)
+    return _muted(labels.escape(head)), labels.escape(body)
+
+
+def _node_label(node: Node, ref: str, k: str, trace: dict[str, dict] | None, max_values: int) -> str:
+    value = node._value
+    if k == "constant":
+        arr = np.asarray(value)
+        return _rows(labels.escape(labels.short(arr, max_values)))
+    head, body = _value_rows(value, max_values)
+    grad = ""
+    if trace is not None and node.requires_grad:
+        grad = _grad_row(node.grad, max_values, ".grad") if k == "parameter" else ""
+        if k == "op":
+            grad = _grad_row(trace["nodes"].get(id(node)), max_values)
+    if k == "op":
+        title = f"<B>{labels.escape(node.op)}</B> " + _muted(labels.escape("#" + ref.rsplit("#", 1)[-1]))
+        if node.name is not None:
+            title = f"<B>{labels.escape(node.name)}</B> = {labels.escape(node.op)}"
+        attrs = labels.attr_text(node.attrs)
+        return _rows(title, _muted(labels.escape(attrs)) if attrs else "", head, body, grad)
+    return _rows(f"<B>{labels.escape(ref)}</B>", head, body, grad)
+
+
+def _box_label(box: Box, ref: str, trace: dict[str, dict] | None, max_values: int) -> str:
+    title = f"<B>{labels.escape(box.name)}</B> " + _muted(labels.escape("#" + ref.rsplit("#", 1)[-1]))
+    count = _muted(f"{len(box.nodes)} nodes inside")
+    outs = box.outputs or box.nodes[-1:]
+    if len(outs) == 1:
+        head, body = _value_rows(outs[0]._value, max_values)
+        grad = ""
+        if trace is not None and outs[0].requires_grad:
+            grad = _grad_row(trace["nodes"].get(id(outs[0])), max_values)
+        return _rows(title, count, head, body, grad)
+    shapes = ", ".join(f"{labels.shape_text(np.shape(o._value))}" for o in outs)
+    return _rows(title, count, _muted(labels.escape(f"outputs {shapes}")))
+
+
+def _edge_attrs(
+    view: GraphView, e: Edge, trace: dict[str, dict] | None, max_values: int, on_path: bool, dimmed: bool
+) -> dict[str, str]:
+    parts = []
+    dst = view.items[e.dst]
+    if e.index is not None and isinstance(dst, Node) and len(dst.parents) > 1 and dst.op not in COMMUTATIVE:
+        parts.append(f'<FONT COLOR="{style.MUTED}">{e.index}</FONT>')
+    classes = []
+    if trace is not None:
+        grads = [trace["edges"].get((id(child), i)) for child, i in e.links]
+        grads = [g for g in grads if g is not None]
+        if grads:
+            total = grads[0]
+            for g in grads[1:]:
+                total = total + g
+            text = labels.escape(labels.short(total, max_values))
+            parts.append(f'<FONT COLOR="{style.GRADIENT}">◀ {text}</FONT>')
+            classes.append("gradient")
+    attrs: dict[str, str] = {}
+    if parts:
+        attrs["label"] = (
+            '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">'
+            + "".join(f'<TR><TD BALIGN="LEFT">{p}</TD></TR>' for p in parts)
+            + "</TABLE>>"
+        )
+    if on_path:
+        attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
+        classes.append("highlight")
+    elif dimmed:
+        attrs.update(color=style.DIMMED)
+    if classes:
+        attrs["class"] = " ".join(classes)
+    return attrs

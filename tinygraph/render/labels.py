@@ -1,0 +1,131 @@
+"""Text for rendered graphs: escaping for graphviz HTML-like labels, and short value summaries.
+
+Everything user-controlled (names, op attributes, values) reaches DOT only through :func:`escape`,
+so no name can close a label, start a tag, or trigger one of dot's backslash escapes (``\\N`` is
+replaced by the node's id, ``\\\\`` by one backslash, even inside HTML-like labels).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import numpy as np
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape(text: Any) -> str:
+    """Make ``text`` safe inside a graphviz HTML-like label; newlines become line breaks.
+
+    Parameters
+    ----------
+    text : any
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        Text with ``& < > " '`` as entities, each backslash doubled (dot turns ``\\\\`` back into
+        one), control characters shown as ``\\xNN`` and newlines as ``<BR/>``.
+    """
+    s = str(text).replace("\r\n", "\n").replace("\t", " ")
+    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    s = html.escape(s, quote=True).replace("\\", "\\\\")
+    return s.replace("\n", '<BR ALIGN="LEFT"/>')
+
+
+def number(x: Any) -> str:
+    """A number in 4 significant digits (``0.1235``, ``-3``, ``1.2e+05``), booleans as True/False."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (complex, np.complexfloating)):
+        return f"{complex(x):.4g}"
+    return f"{float(x):.4g}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(2, 3)``, or ``scalar`` for a 0-d shape."""
+    return "scalar" if shape == () else str(tuple(int(d) for d in shape))
+
+
+def full_values(value: np.ndarray) -> str:
+    """All the values of a small array, one row per line (``[[1, 2], [3, 4]]``)."""
+    if value.ndim == 0:
+        return number(value.item())
+    with np.printoptions(precision=4, suppress=True, threshold=10**6, linewidth=64, floatmode="maxprec"):
+        return np.array2string(value, separator=", ")
+
+
+def summary(value: np.ndarray) -> str:
+    """A one-line description of a large array's values: range and mean, or counts for booleans."""
+    if value.size == 0:
+        return "empty"
+    if value.dtype == np.bool_:
+        return f"{int(np.count_nonzero(value))} of {value.size} true"
+    if not np.issubdtype(value.dtype, np.number):
+        return f"{value.size} values"
+    if np.issubdtype(value.dtype, np.complexfloating):
+        return f"mean {number(value.mean())}"
+    finite = np.isfinite(value) if np.issubdtype(value.dtype, np.inexact) else None
+    note = ""
+    if finite is not None and not finite.all():
+        bad = value.size - int(np.count_nonzero(finite))
+        kinds = ("nan " if np.isnan(value).any() else "") + ("inf" if np.isinf(value).any() else "")
+        note = f" ({bad} {kinds.strip().replace(' ', '/')}!)"
+        value = value[finite]
+        if value.size == 0:
+            return f"no finite values{note}"
+    lo, hi, mean = value.min(), value.max(), value.mean(dtype=np.float64)
+    return f"[{number(lo)}, {number(hi)}] mean {number(mean)}{note}"
+
+
+def describe(value: Any, max_values: int) -> tuple[str, str]:
+    """Two lines for a value: ``shape dtype`` and either the values (when tiny) or a summary.
+
+    Parameters
+    ----------
+    value : array_like
+        The node's value (or a gradient).
+    max_values : int
+        Arrays with at most this many elements are shown in full.
+    """
+    arr = np.asarray(value)
+    head = f"{shape_text(arr.shape)} {arr.dtype}"
+    return head, (full_values(arr) if arr.size <= max_values else summary(arr))
+
+
+def short(value: Any, max_values: int) -> str:
+    """A compact one- or few-line text for an edge label: the values when tiny, else shape + summary."""
+    arr = np.asarray(value)
+    if arr.size <= max_values:
+        return full_values(arr)
+    return f"{shape_text(arr.shape)} {summary(arr)}"
+
+
+def attr_text(attrs: dict[str, Any] | None, limit: int = 40) -> str:
+    """An op's keyword attributes as ``axis=1, keepdims=True`` (None and False omitted, long ones cut)."""
+    if not attrs:
+        return ""
+    parts = [f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False]
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _attr_value(v: Any) -> str:
+    if isinstance(v, slice):
+        parts = ["" if p is None else str(p) for p in (v.start, v.stop, v.step)]
+        return ":".join(parts[:2]) + (f":{parts[2]}" if v.step is not None else "")
+    if isinstance(v, tuple):
+        inner = ", ".join(_attr_value(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, np.ndarray):
+        return f"array{shape_text(v.shape)}" if v.size > 6 else full_values(v)
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, np.dtype) or isinstance(v, type):
+        return np.dtype(v).name
+    return repr(v) if isinstance(v, str) else str(v)
