@@ -1,0 +1,82 @@
+"""MkDocs hook: adds what the docs generate at build time (nothing generated is committed).
+
+- ``ops-reference.md``: written from the op registry by ``ops_reference.py``;
+- ``img/lecture/<demo>/...``: the pictures each lecture demo writes, made by running the demos
+  (``demos/lecture/NN_*.py``, ``main(["--out", folder])``) into ``output/docs-build/``;
+- ``img/graph/...``: the renderings on "How the graph and backward work" (``figures.py``);
+- ``demos/lecture/*.py``: copies of the demo scripts, so each lecture page links its source.
+
+A demo or figure that fails fails the build, so a page never shows a stale or missing picture.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from figures import graph_figures
+from mkdocs.structure.files import File, Files
+from ops_reference import ops_reference
+
+REPO = Path(__file__).resolve().parents[2]
+DEMOS = REPO / "demos" / "lecture"
+BUILD = REPO / "output" / "docs-build"
+PICTURE_SUFFIXES = {".svg", ".png"}
+
+# Pages other engineers own; until they are written the site shows a short placeholder.
+PAGES_OWNED_ELSEWHERE = {
+    "rendering.md": "# Rendering graphs\n\nThis page (the rendering guide and its legend) is being written.\n",
+    "training.md": "# Training and checkpoints\n\nThis page is being written.\n",
+}
+
+
+def lecture_demos() -> list[Path]:
+    """The lecture demo scripts, in lecture order."""
+    return sorted(p for p in DEMOS.glob("[0-9][0-9]_*.py"))
+
+
+def load_demo(path: Path) -> ModuleType:
+    """Import a demo script as a module (its name starts with a digit, so not by ``import``)."""
+    spec = importlib.util.spec_from_file_location(f"lecture_demo_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_demos(out_root: Path) -> list[Path]:
+    """Run every lecture demo with ``--out out_root/<demo>`` and return the pictures they wrote."""
+    pictures = []
+    for path in lecture_demos():
+        out = out_root / path.stem
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"[docs] running {path.relative_to(REPO)}", file=sys.stderr)
+        load_demo(path).main(["--out", str(out)])
+        pictures += [p for p in sorted(out.rglob("*")) if p.suffix in PICTURE_SUFFIXES]
+    return pictures
+
+
+def picture_files(config: Any) -> list[File]:
+    """Make all pictures under ``output/docs-build/img`` and return them as site files."""
+    img = BUILD / "img"
+    shutil.rmtree(img, ignore_errors=True)
+    pictures = run_demos(img / "lecture") + graph_figures(img / "graph")
+    return [
+        File.generated(config, p.relative_to(BUILD).as_posix(), abs_src_path=str(p)) for p in pictures
+    ]
+
+
+def on_files(files: Files, config: Any) -> Files:
+    files.append(File.generated(config, "ops-reference.md", content=ops_reference()))
+    for page, placeholder in PAGES_OWNED_ELSEWHERE.items():
+        if files.get_file_from_path(page) is None:
+            files.append(File.generated(config, page, content=placeholder))
+    for path in lecture_demos():
+        files.append(File.generated(config, f"demos/lecture/{path.name}", abs_src_path=str(path)))
+    for picture in picture_files(config):
+        files.append(picture)
+    return files
