@@ -14,6 +14,9 @@ from tinygraph.node import Node
 from tinygraph.registry import REGISTRY
 from tinygraph.render.view import Box, GraphView
 
+FACTORS_PER_LINE = 6
+MAX_FACTORS = 16
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -125,18 +128,27 @@ def chain_text(view: GraphView, chain: Chain, names: list[str], max_paths: int =
         for k in range(len(path) - 1):
             factors[(path[k + 1], path[k])] = None
         total = d(path[-1], path[0])
-        lines.append(f"{total} = " + (" · ".join(steps) if steps else "1"))
+        if not steps:
+            lines.append(f"{total} = 1")
+        for k in range(0, len(steps), FACTORS_PER_LINE):
+            lead = f"{total} = " if k == 0 else "      · "
+            lines.append(lead + " · ".join(steps[k : k + FACTORS_PER_LINE]))
     if chain.total > 1:
         head = f"{chain.total} paths: the gradient is the sum of their products"
         if chain.total > len(chain.paths):
             head += f" (first {len(chain.paths)} shown)"
         lines.insert(0, head)
     lines.append("local derivatives:")
-    for top, bottom in factors:
+    listed = list(factors)
+    if len(listed) > MAX_FACTORS:
+        listed = listed[:MAX_FACTORS]
+    for top, bottom in listed:
         item = view.items[top]
         op = item.name if isinstance(item, Box) else item.op
         formula = local_formula(item)
         positions = [e.index for e in view.edges if e.src == bottom and e.dst == top and e.index is not None]
         where = f", input {positions[0]}" if len(positions) == 1 else ""
         lines.append(f"  {d(top, bottom)}: {op}{where}" + (f"   {formula}" if formula else ""))
+    if len(factors) > len(listed):
+        lines.append(f"  ... and {len(factors) - len(listed)} more")
     return lines

@@ -67,7 +67,7 @@ def render(
     highlight: Node | None = None,
     legend: bool = False,
     title: str | None = None,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     max_values: int = 16,
 ) -> Rendering:
     """Draw the graph that computed ``roots``.
@@ -96,7 +96,7 @@ def render(
     title : str, optional
         A caption above the graph.
     rankdir : {"LR", "TB", "RL", "BT"}
-        Direction of the forward pass in the picture (left to right by default).
+        Direction of the forward pass in the picture (top to bottom by default; "LR" suits short chains).
     max_values : int
         Arrays with at most this many elements are shown in full; larger ones as shape, dtype,
         range and mean.
