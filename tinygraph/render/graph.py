@@ -215,7 +215,7 @@ def _draw(
     for k, e in enumerate(view.edges):
         on_path = chain is not None and k in chain.edges
         attrs = _edge_attrs(view, e, trace, max_values, on_path, dimmed=chain is not None and not on_path)
-        any_index = any_index or (e.index is not None and "label" in attrs)
+        any_index = any_index or shows_index(view, e)
         dot.edge(f"n{e.src}", f"n{e.dst}", **attrs)
 
     if legend:
@@ -297,12 +297,19 @@ def _box_label(box: Box, ref: str, trace: dict[str, dict] | None, max_values: in
     return _rows(title, count, _muted(labels.escape(f"outputs {shapes}")))
 
 
+def shows_index(view: GraphView, e: Edge) -> bool:
+    """Whether an edge is labelled with its argument position: into ops where input order matters."""
+    dst = view.items[e.dst]
+    if e.index is None or not isinstance(dst, Node):
+        return False
+    return len(dst.parents) > 1 and dst.op not in COMMUTATIVE
+
+
 def _edge_attrs(
     view: GraphView, e: Edge, trace: dict[str, dict] | None, max_values: int, on_path: bool, dimmed: bool
 ) -> dict[str, str]:
     parts = []
-    dst = view.items[e.dst]
-    if e.index is not None and isinstance(dst, Node) and len(dst.parents) > 1 and dst.op not in COMMUTATIVE:
+    if shows_index(view, e):
         parts.append(f'<FONT COLOR="{style.MUTED}">{e.index}</FONT>')
     classes = []
     if trace is not None:

@@ -56,8 +56,13 @@ def full_values(value: np.ndarray) -> str:
     """All the values of a small array, one row per line (``[[1, 2], [3, 4]]``)."""
     if value.ndim == 0:
         return number(value.item())
-    with np.printoptions(precision=4, suppress=True, threshold=10**6, linewidth=64, floatmode="maxprec"):
-        return np.array2string(value, separator=", ")
+    return np.array2string(
+        value,
+        separator=", ",
+        threshold=10**6,
+        max_line_width=64,
+        formatter={"float_kind": number, "complex_kind": number},
+    )
 
 
 def summary(value: np.ndarray) -> str:
