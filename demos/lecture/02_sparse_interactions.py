@@ -3,8 +3,8 @@
     python demos/lecture/02_sparse_interactions.py [--out FOLDER]
 
 1. The lecture's 4×4 image and 2×2 filter, built from scalar ops: every output unit is wired to
-   exactly 4 of the 16 pixels (rendered: sparse_interactions.svg, and opened up into its
-   multiplications and additions: sparse_interactions_expanded.svg). A fully connected layer on the
+   exactly 4 of the 16 pixels (rendered: sparse_interactions.svg; the first two units opened up
+   into their multiplications and additions: sparse_interactions_expanded.svg). A fully connected layer on the
    same pixels wires every output to all 16.
 2. The lecture's 200×200 image with 40K hidden units: parameter counts of a fully connected, a
    locally connected (10×10 filters) and a convolutional layer, from real tinygraph layers.
@@ -54,10 +54,11 @@ def small_image_graph(out: Path) -> dict[str, Any]:
         f"dense {dense_mults} (= m·n = 16·9)"
     )
     pictures = [
-        save_graph(out / "sparse_interactions", *graph.flat_outputs),
-        save_graph(out / "sparse_interactions_expanded", *graph.flat_outputs, expand=True),
+        save_graph(out / "sparse_interactions", *graph.flat_outputs, rankdir="TB"),
+        save_graph(out / "sparse_interactions_expanded", *graph.flat_outputs[:2], expand=True, rankdir="TB"),
     ]
     return {
+        "outputs": graph.flat_outputs,
         "inputs_per_output": inputs_per_output,
         "values_ok": values_ok,
         "dense_inputs_per_output": dense_inputs,
@@ -78,9 +79,10 @@ def parameter_counts() -> dict[str, int]:
     # A 40,000 → 40,000 Linear layer would hold 1.6 billion float32 weights (6.4 GB): too big to
     # build. Build smaller ones, check their count against the layer's shape formula, and apply
     # the formula at the lecture's size.
+    small_layers = {}
     for side in (10, 20, 30):
         layer = nn.Linear(side * side, side * side)
-        assert layer.num_parameters() == linear_count(side * side, side * side)
+        small_layers[side * side] = layer.num_parameters()
         print(
             f"   nn.Linear({side * side}, {side * side}) has {layer.num_parameters():,} parameters "
             f"= in·out + out"
@@ -114,6 +116,7 @@ def parameter_counts() -> dict[str, int]:
         "parameters for 100 feature maps"
     )
     return {
+        "small_linear": small_layers,
         "fully_connected": fully_connected,
         "locally_connected_units": units,
         "locally_connected_weights": local_weights,
@@ -123,9 +126,9 @@ def parameter_counts() -> dict[str, int]:
     }
 
 
-def costs(units: int) -> dict[str, int]:
-    """Multiply-adds of one forward pass: m·n dense against n·k sparse."""
-    m, n, k = SIDE * SIDE, units, FILTER * FILTER
+def costs() -> dict[str, int]:
+    """Multiply-adds of one forward pass: m·n dense against n·k sparse (40K inputs and units)."""
+    m, n, k = SIDE * SIDE, SIDE * SIDE, FILTER * FILTER
     print("\n3) Cost of one forward pass (multiply-adds)")
     print(f"   m = {m:,} inputs, n = {n:,} outputs, k = {k} filter elements (k ≪ m)")
     print(f"   fully connected O(m·n) = {m * n:,}")
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = parse_out(argv, __file__, __doc__.splitlines()[0])
     result = small_image_graph(out)
     counts = parameter_counts()
-    return {**result, "counts": counts, "costs": costs(counts["locally_connected_units"])}
+    return {**result, "counts": counts, "costs": costs()}
 
 
 if __name__ == "__main__":

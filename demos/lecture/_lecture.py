@@ -16,35 +16,32 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 
 
+def default_out(demo_file: str) -> Path:
+    """Where a demo writes by default: ``output/lecture/<demo name>/`` in the repository."""
+    return REPO / "output" / "lecture" / Path(demo_file).stem
+
+
 def parse_out(argv: list[str] | None, demo_file: str, description: str) -> Path:
     """Parse the demo's command line (just ``--out``) and return the output folder, created."""
-    name = Path(demo_file).stem
+    default = default_out(demo_file)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--out",
         type=Path,
-        default=REPO / "output" / "lecture" / name,
-        help=f"folder for the pictures (default: output/lecture/{name})",
+        default=default,
+        help=f"folder for the pictures (default: {default.relative_to(REPO)})",
     )
     out = parser.parse_args(argv).out
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
-def save_graph(path: Path, *roots: Any, **options: Any) -> Path | None:
-    """Render the graph behind ``roots`` with ``tg.render(*roots, **options)`` into ``path`` (SVG).
-
-    Returns the SVG's path (None, with a note, while ``tg.render`` is not implemented).
-    """
+def save_graph(path: Path, *roots: Any, **options: Any) -> Path:
+    """Render the graph behind ``roots`` with ``tg.render(*roots, **options)`` into ``path`` (SVG)."""
     import tinygraph as tg
 
-    try:
-        digraph = tg.render(*roots, **options)
-    except NotImplementedError:
-        print(f"  (tg.render is not available yet: {path.name}.svg not written)")
-        return None
     path = path.with_suffix(".svg")
-    path.write_bytes(digraph.pipe(format="svg"))
+    path.write_bytes(tg.render(*roots, **options).pipe(format="svg"))
     print(f"  wrote {path}")
     return path
 
