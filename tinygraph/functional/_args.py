@@ -9,6 +9,7 @@ import numpy as np
 from tinygraph.errors import OpError
 from tinygraph.node import Node
 from tinygraph.ops import mean, sum
+from tinygraph.ops.axes import normalize_axes
 from tinygraph.registry import constant
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -35,6 +36,16 @@ def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[in
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
             raise OpError(f"{op}: {name} entries must be integers >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
+
+
+def single_axis(op: str, axis: Any, ndim: int) -> int:
+    """``axis`` (an int, possibly negative) as a non-negative axis of an ``ndim``-D input, or an OpError."""
+    try:
+        (a,) = normalize_axes(axis, ndim, op)
+    except (ValueError, TypeError) as exc:
+        message = str(exc) if str(exc).startswith(f"{op}:") else f"{op}: invalid axis {axis!r}"
+        raise OpError(message) from exc
+    return a
 
 
 def check_ndim(op: str, what: str, node: Node, ndims: tuple[int, ...], layout: str) -> None:

@@ -12,10 +12,9 @@ import numpy as np
 
 from tinygraph.creation import get_rng
 from tinygraph.errors import OpError
-from tinygraph.functional._args import as_node
+from tinygraph.functional._args import as_node, single_axis
 from tinygraph.node import Node
 from tinygraph.ops import exp, log, max, relu, reshape, sigmoid, sum, tanh
-from tinygraph.ops.axes import normalize_axes
 from tinygraph.registry import Sample, composite, constant
 
 __all__ = ["dropout", "log_softmax", "logsumexp", "maxout", "relu", "sigmoid", "softmax", "tanh"]
@@ -39,7 +38,7 @@ def softmax(x: Node, axis: int = -1) -> Node:
     overflows.
     """
     x = as_node(x)
-    normalize_axes(axis, x.ndim, "softmax")
+    axis = single_axis("softmax", axis, x.ndim)
     e = exp(x - _detached_max(x, axis))
     return e / sum(e, axis=axis, keepdims=True)
 
@@ -50,28 +49,37 @@ def softmax(x: Node, axis: int = -1) -> Node:
     samples=(Sample((3, 4)), Sample((2, 3, 4), axis=0, keepdims=True)),
 )
 def logsumexp(x: Node, axis: int = -1, keepdims: bool = False) -> Node:
-    """``log Σ exp(x)`` along ``axis``, computed stably (the detached maximum is taken out first)."""
+    """``log Σ exp(x)`` along ``axis``, computed stably as ``m + log Σ exp(x - m)``.
+
+    ``m`` is the detached maximum; the shift is skipped when ``m`` is already 0 everywhere (as for
+    the shifted logits inside :func:`log_softmax`).
+    """
     x = as_node(x)
-    normalize_axes(axis, x.ndim, "logsumexp")
+    axis = single_axis("logsumexp", axis, x.ndim)
     m = _detached_max(x, axis)
-    lse = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
-    return lse if keepdims else reshape(lse, _drop(x.shape, axis))
-
-
-def _drop(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    a = normalize_axes(axis, len(shape), "logsumexp")[0]
-    return shape[:a] + shape[a + 1 :]
+    shift = bool(np.any(m.data))
+    lse = log(sum(exp(x - m if shift else x), axis=axis, keepdims=True))
+    if shift:
+        lse = lse + m
+    return lse if keepdims else reshape(lse, x.shape[:axis] + x.shape[axis + 1 :])
 
 
 @composite(
     "log_softmax",
-    formula="log_softmax(x)_i = x_i - logsumexp(x)\n∂L/∂x = G - softmax(x) Σ_j G_j",
+    formula="log_softmax(x)_i = (x_i - m) - logsumexp(x - m),  m = max_j x_j (detached)\n"
+    "∂L/∂x = G - softmax(x) Σ_j G_j",
     samples=(Sample((3, 4)), Sample((2, 3, 4), axis=1)),
 )
 def log_softmax(x: Node, axis: int = -1) -> Node:
-    """``log(softmax(x))`` along ``axis``, as ``x - logsumexp(x)``: finite even for logits of ±1000."""
+    """``log(softmax(x))`` along ``axis``, as ``(x - m) - logsumexp(x - m)``: finite for logits of ±1000.
+
+    Subtracting the detached maximum ``m`` first keeps the result as accurate as PyTorch's for
+    entries close to the maximum (no cancellation between ``x`` and a large ``logsumexp(x)``).
+    """
     x = as_node(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    axis = single_axis("log_softmax", axis, x.ndim)
+    shifted = x - _detached_max(x, axis)
+    return shifted - logsumexp(shifted, axis=axis, keepdims=True)
 
 
 @composite(
@@ -107,7 +115,7 @@ def maxout(x: Node, pieces: int, axis: int = 1) -> Node:
     channels ``j·pieces ... (j+1)·pieces - 1``. Ties share the gradient evenly.
     """
     x = as_node(x)
-    (a,) = normalize_axes(axis, x.ndim, "maxout")
+    a = single_axis("maxout", axis, x.ndim)
     if not isinstance(pieces, (int, np.integer)) or pieces < 1 or x.shape[a] % pieces:
         raise OpError(
             f"maxout: the {x.shape[a]} channels along axis {axis} (input shape {x.shape}) cannot be "
