@@ -127,11 +127,15 @@ class GraphSummary:
     def __str__(self) -> str:
         lines = [
             f"{self.nodes} nodes, {self.edges} edges, longest path {self.longest_path} edges",
-            f"{self.parameters} parameters ({self.parameter_elements} values), "
-            f"{self.inputs} inputs, {self.constants} constants",
+            f"{_count(self.parameters, 'parameter')} ({_count(self.parameter_elements, 'value')}), "
+            f"{_count(self.inputs, 'input')}, {_count(self.constants, 'constant')}",
         ]
         lines += [f"  {op:<16} {n}" for op, n in self.ops.items()]
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def summarize(graph: nx.DiGraph) -> GraphSummary:
