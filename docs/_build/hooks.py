@@ -3,6 +3,8 @@
 - ``ops-reference.md``: written from the op registry by ``ops_reference.py``;
 - ``img/lecture/<demo>/...``: the pictures each lecture demo writes, made by running the demos
   (``demos/lecture/NN_*.py``, ``main(["--out", folder])``) into ``output/docs-build/``;
+- ``img/<folder>/...`` for the other demos listed in ``PAGE_DEMOS`` (the rendering guide's pictures
+  come from ``demos/render_graphs.py``), run the same way;
 - ``img/graph/...``: the renderings on "How the graph and backward work" (``figures.py``);
 - ``demos/lecture/*.py``: copies of the demo scripts, so each lecture page links its source.
 
@@ -29,8 +31,15 @@ PICTURE_SUFFIXES = {".svg", ".png"}
 
 # Pages other engineers own; until they are written the site shows a short placeholder.
 PAGES_OWNED_ELSEWHERE = {
-    "rendering.md": "# Rendering graphs\n\nThis page (the rendering guide and its legend) is being written.\n",
+    "rendering.md": "# Rendering graphs\n\nThis page is being written.\n",
     "training.md": "# Training and checkpoints\n\nThis page is being written.\n",
+}
+
+
+# Other demos whose pictures pages show: image folder under img/ -> (script, extra arguments).
+# Each script has a main(argv) taking --out FOLDER and writes its pictures (SVG/PNG) there.
+PAGE_DEMOS: dict[str, tuple[Path, list[str]]] = {
+    "rendering": (REPO / "demos" / "render_graphs.py", []),
 }
 
 
@@ -48,26 +57,24 @@ def load_demo(path: Path) -> ModuleType:
     return module
 
 
-def run_demos(out_root: Path) -> list[Path]:
-    """Run every lecture demo with ``--out out_root/<demo>`` and return the pictures they wrote."""
-    pictures = []
-    for path in lecture_demos():
-        out = out_root / path.stem
-        shutil.rmtree(out, ignore_errors=True)
-        print(f"[docs] running {path.relative_to(REPO)}", file=sys.stderr)
-        load_demo(path).main(["--out", str(out)])
-        pictures += [p for p in sorted(out.rglob("*")) if p.suffix in PICTURE_SUFFIXES]
-    return pictures
+def run_demo(path: Path, out: Path, extra: list[str] | None = None) -> list[Path]:
+    """Run a demo's ``main(["--out", out, *extra])`` and return the pictures it wrote there."""
+    shutil.rmtree(out, ignore_errors=True)
+    print(f"[docs] running {path.relative_to(REPO)}", file=sys.stderr)
+    load_demo(path).main(["--out", str(out), *(extra or [])])
+    return [p for p in sorted(out.rglob("*")) if p.suffix in PICTURE_SUFFIXES]
 
 
 def picture_files(config: Any) -> list[File]:
     """Make all pictures under ``output/docs-build/img`` and return them as site files."""
     img = BUILD / "img"
     shutil.rmtree(img, ignore_errors=True)
-    pictures = run_demos(img / "lecture") + graph_figures(img / "graph")
-    return [
-        File.generated(config, p.relative_to(BUILD).as_posix(), abs_src_path=str(p)) for p in pictures
-    ]
+    pictures = graph_figures(img / "graph")
+    for path in lecture_demos():
+        pictures += run_demo(path, img / "lecture" / path.stem)
+    for folder, (path, extra) in PAGE_DEMOS.items():
+        pictures += run_demo(path, img / folder, extra)
+    return [File.generated(config, p.relative_to(BUILD).as_posix(), abs_src_path=str(p)) for p in pictures]
 
 
 def on_files(files: Files, config: Any) -> Files:
