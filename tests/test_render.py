@@ -332,3 +332,21 @@ def test_ten_thousand_node_graph_builds_without_recursion():
         for _ in range(100):
             z = z + 1.0
     assert len(re.findall(r'class="?composite', tg.render(z).source)) == 1
+
+
+def test_many_paths_are_counted_and_the_first_few_listed():
+    w = tg.tensor(0.3, dtype=np.float64, requires_grad=True, name="w")
+    y = w
+    for _ in range(5):
+        y = tg.tanh(y) + tg.sigmoid(y)  # each level doubles the number of paths
+    label = parse(tg.render(y, highlight=w))["label"]
+    assert "32 paths: the gradient is the sum of their products (first 4 shown)" in label
+    assert sum(line.startswith("∂add#5/∂w = ") for line in label) == 4
+
+
+def test_large_values_summary_flags_nan_and_inf():
+    values = np.arange(30.0)
+    values[3], values[7] = np.nan, np.inf
+    bad = tg.tensor(values, name="bad")
+    nodes = by_first_line(parse(tg.render(bad.sum())))
+    assert "[0, 29] mean 15.18 (2 nan/inf!)" in nodes["bad"][1]  # stats of the finite values

@@ -90,14 +90,16 @@ def find_chain(view: GraphView, start: Node, max_paths: int = 4) -> Chain:
     for i in sorted(live, reverse=True):
         count[i] = (1 if i in roots else 0) + sum(count[d] for d in succ.get(i, ()))
     paths: list[tuple[int, ...]] = []
-    stack: list[tuple[int, ...]] = [(begin,)]
+    path: list[int] = []
+    stack: list[tuple[int, int]] = [(begin, 0)]  # (item, its depth on the path): no path copies
     while stack and len(paths) < max_paths:
-        path = stack.pop()
-        last = path[-1]
+        last, depth = stack.pop()
+        del path[depth:]
+        path.append(last)
         if last in roots:
-            paths.append(path)
+            paths.append(tuple(path))
         for d in reversed(succ.get(last, ())):
-            stack.append(path + (d,))
+            stack.append((d, depth + 1))
     return Chain(begin, frozenset(live), frozenset(on_edges), tuple(paths), count[begin])
 
 
@@ -110,7 +112,7 @@ def local_formula(item: Node | Box) -> str:
     return " ".join(line.strip() for line in (lines[1:] or lines))
 
 
-def chain_text(view: GraphView, chain: Chain, names: list[str], max_paths: int = 4) -> list[str]:
+def chain_text(view: GraphView, chain: Chain, names: list[str]) -> list[str]:
     """Lines listing the chain rule along the paths, e.g. ``∂o3/∂w1 = ∂o3/∂o2 · ∂o2/∂o1 · ∂o1/∂w1``.
 
     Each local derivative factor is then listed with the op it belongs to and its formula.

@@ -23,6 +23,7 @@ from tinygraph._state import ScopeFrame
 from tinygraph.autodiff import toposort
 from tinygraph.node import Node
 from tinygraph.registry import REGISTRY
+from tinygraph.render.labels import short
 
 Expand = bool | int | Iterable[str]
 
@@ -259,8 +260,6 @@ def display_names(view: GraphView) -> list[str]:
     ``k`` counts items of the same op (or composite) in topological order, so ``mul#2`` is the
     second multiplication drawn. Constants are referred to by their value.
     """
-    from tinygraph.render.labels import short
-
     counts: dict[str, int] = {}
     names = []
     for item in view.items:
