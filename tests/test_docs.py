@@ -112,5 +112,6 @@ def test_ops_reference_shows_how_each_op_is_called():
     add = module.op_entry(tg.REGISTRY["add"])
     assert "`x + y`" in add and "∂z/∂x = 1" in add
     assert "`tg.exp`" in module.op_entry(tg.REGISTRY["exp"])
+    assert "*composite* · called as `F.softmax`" in module.op_entry(tg.REGISTRY["softmax"])
     assert module.signature_of(tg.REGISTRY["sum"]) == "sum(x, axis=None, keepdims=False)"
     assert module.signature_of(tg.REGISTRY["concatenate"]).startswith("concatenate(xs: list")

@@ -6,6 +6,7 @@ computations (numpy, hand-derived formulas), not just against the demo's own pri
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +17,7 @@ import numpy as np
 import tinygraph as tg
 
 DEMOS = Path(__file__).resolve().parents[1] / "demos" / "lecture"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 EXPECTED_DEMOS = [
     "01_convolution_vs_correlation",
     "02_sparse_interactions",
@@ -36,8 +38,14 @@ def load(name: str) -> ModuleType:
     return module
 
 
+def pictures_in_docs(name: str) -> set[str]:
+    """File names of the pictures of demo ``name`` that the docs pages show."""
+    pattern = re.compile(rf"img/lecture/{name}/([^)\s]+)\)")
+    return {m for page in DOCS.rglob("*.md") for m in pattern.findall(page.read_text(encoding="utf-8"))}
+
+
 def run(name: str, out: Path, *extra: str) -> dict[str, Any]:
-    """Run a demo's main() into ``out`` and check every picture it reports was written there."""
+    """Run a demo's main() into ``out``; check the pictures it reports and those the docs show."""
     result = load(name).main(["--out", str(out), *extra])
     pictures = result["pictures"] if "pictures" in result else result["chain"]["pictures"]
     assert pictures, f"{name} wrote no pictures"
@@ -45,6 +53,9 @@ def run(name: str, out: Path, *extra: str) -> dict[str, Any]:
         assert path.parent == out and path.stat().st_size > 0
         head = path.read_bytes()[:512]
         assert (b"<svg" in head) if path.suffix == ".svg" else head.startswith(b"\x89PNG")
+    shown = pictures_in_docs(name)
+    assert shown, f"no docs page shows a picture of {name}"
+    assert shown <= {p.name for p in pictures}, f"docs show pictures {name} does not write"
     return result
 
 

@@ -45,7 +45,7 @@ SECTIONS = {
 def section_of(opdef: OpDef) -> str:
     """The heading an op is listed under: its module's theme, or "Composites"."""
     if opdef.kind == "composite":
-        return "Composite ops (tinygraph.functional)"
+        return "Composite ops"
     module = opdef.forward.__module__
     return SECTIONS.get(module, module.rsplit(".", 1)[-1].capitalize())
 
@@ -69,23 +69,23 @@ def signature_of(opdef: OpDef) -> str:
 
 
 def call_forms(opdef: OpDef) -> list[str]:
-    """The ways a user calls the op: ``tg.exp(x)``, ``x + y``, ``F.softmax(...)``."""
+    """The ways a user calls the op: ``tg.exp``, ``x + y``, ``F.softmax``, or its module path."""
     import tinygraph as tg
     import tinygraph.functional as F
 
     forms = []
     if opdef.name in OPERATORS:
         forms.append(OPERATORS[opdef.name])
-    if opdef.kind == "composite":
-        forms.append(f"F.{opdef.name}")
-    elif getattr(tg, opdef.name, None) is opdef.function:
+    if getattr(tg, opdef.name, None) is opdef.function:
         forms.append(f"tg.{opdef.name}")
-    elif getattr(F, opdef.name, None) is opdef.function:
+    if getattr(F, opdef.name, None) is opdef.function:
         forms.append(f"F.{opdef.name}")
     import tinygraph.ops
 
     if getattr(tinygraph.ops, opdef.name, None) is opdef.function:
         forms.append(f"tinygraph.ops.{opdef.name}")
+    if not forms and opdef.function is not None:
+        forms.append(f"{opdef.function.__module__}.{opdef.name}")
     return forms
 
 
