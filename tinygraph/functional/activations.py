@@ -14,7 +14,7 @@ from tinygraph.creation import get_rng
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, single_axis
 from tinygraph.node import Node
-from tinygraph.ops import exp, log, max, relu, reshape, sigmoid, sum, tanh
+from tinygraph.ops import exp, log, max, neg, relu, reshape, sigmoid, sum, tanh
 from tinygraph.registry import Sample, composite, constant
 
 __all__ = ["dropout", "log_softmax", "logsumexp", "maxout", "relu", "sigmoid", "softmax", "tanh"]
@@ -79,7 +79,9 @@ def log_softmax(x: Node, axis: int = -1) -> Node:
     x = as_node(x)
     axis = single_axis("log_softmax", axis, x.ndim)
     shifted = x - _detached_max(x, axis)
-    return shifted - logsumexp(shifted, axis=axis, keepdims=True)
+    # Adding the negated (small) logsumexp rather than subtracting it spares the backward pass a
+    # negation of the full-size gradient.
+    return shifted + neg(logsumexp(shifted, axis=axis, keepdims=True))
 
 
 @composite(
