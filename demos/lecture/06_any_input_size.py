@@ -118,9 +118,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fig, axes = plt.subplots(1, len(SIZES), figsize=(8, 3))
     for ax, size in zip(axes, SIZES):
         p = results[size]["probabilities"][0]
-        show_image(
-            ax, resize(split.x_test[:1], size)[0, 0], f"{size}×{size}: says {p.argmax()} ({p.max():.0%})"
+        title = (
+            f"{size}×{size}: says {p.argmax()} ({p.max():.0%})\ntest accuracy {results[size]['accuracy']:.0%}"
         )
+        show_image(ax, resize(split.x_test[:1], size)[0, 0], title)
     fig.suptitle(f"one network, three input sizes (the digit is a {split.y_test[0]})", fontsize=10)
     picture = save_figure(fig, out / "any_input_size")
     return {
