@@ -3,4 +3,4 @@
 # Extra arguments go to the demo (try --help).
 TINYGRAPH_EXTRAS="demos"
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-python demos/expression.py "$@"
+python demos/train_cnn.py "$@"

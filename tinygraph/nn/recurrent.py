@@ -23,18 +23,18 @@ _NONLINEARITIES = {"tanh": ops.tanh, "relu": ops.relu}
     formula="h' = tanh(x · W_ihᵀ + h · W_hhᵀ + b)   (b = b_ih + b_hh; relu instead of tanh if asked)",
     samples=(
         Sample((3, 4), (3, 5), (4, 5), (5, 5), (5,)),
-        Sample((3, 4), None, (4, 5), (5, 5), None),
+        Sample((3, 4), None, (4, 5), None, None),
         Sample((2, 4), (2, 5), (4, 5), (5, 5), (5,), nonlinearity="relu", domain="nonzero"),
     ),
 )
 def rnn_cell(
-    x: Node, h: Node | None, w_ih_t: Node, w_hh_t: Node, b: Node | None, nonlinearity: str = "tanh"
+    x: Node, h: Node | None, w_ih_t: Node, w_hh_t: Node | None, b: Node | None, nonlinearity: str = "tanh"
 ) -> Node:
     """One Elman step: ``h' = tanh(x · W_ihᵀ + h · W_hhᵀ + b)``.
 
     Takes the weights already transposed (``w_ih_t`` of shape (input, hidden), ``w_hh_t`` of shape
     (hidden, hidden)) so an unrolled sequence transposes them once, not once per step. ``h=None``
-    is the zero initial state (its product is skipped); ``b=None`` means no bias.
+    is the zero initial state (its product is skipped, and ``w_hh_t`` unused); ``b=None`` means no bias.
     """
     a = ops.matmul(x, w_ih_t)
     if h is not None:
