@@ -6,13 +6,12 @@ flow through. ``import tinygraph as tg``.
 
 from __future__ import annotations
 
-# Built on the core above; imported last.
 from tinygraph import data, functional, nn, optim
 from tinygraph._state import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
 from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
-from tinygraph.export import to_networkx
+from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
 from tinygraph.node import Node
 from tinygraph.ops import (
@@ -97,6 +96,7 @@ __all__ = [
     "squeeze",
     "stack",
     "sum",
+    "summarize",
     "tanh",
     "tensor",
     "to_networkx",
