@@ -91,6 +91,15 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
             pytest.fail(f"{page.relative_to(REPO)}, the block at line {line} raised {exc!r}")
 
 
+def test_every_lecture_demo_has_a_page_linking_its_source():
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in (DOCS / "lecture").glob("*.md"))
+    demos = sorted((REPO / "demos" / "lecture").glob("[0-9][0-9]_*.py"))
+    assert len(demos) == 9
+    for demo in demos:
+        assert f"(../demos/lecture/{demo.name})" in pages, demo.name
+        assert f"python demos/lecture/{demo.name}" in pages, demo.name
+
+
 def load_ops_reference():
     spec = importlib.util.spec_from_file_location("ops_reference", DOCS / "_build" / "ops_reference.py")
     module = importlib.util.module_from_spec(spec)
