@@ -56,13 +56,15 @@ def full_values(value: np.ndarray) -> str:
     """All the values of a small array, one row per line (``[[1, 2], [3, 4]]``)."""
     if value.ndim == 0:
         return number(value.item())
-    return np.array2string(
+    text = np.array2string(
         value,
         separator=", ",
         threshold=10**6,
         max_line_width=64,
         formatter={"float_kind": number, "complex_kind": number},
     )
+    # numpy separates blocks of 3-d and higher arrays with blank lines; in a box they only add height.
+    return "\n".join(line for line in text.split("\n") if line.strip())
 
 
 def summary(value: np.ndarray) -> str:
