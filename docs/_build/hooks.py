@@ -37,9 +37,11 @@ PAGES_OWNED_ELSEWHERE = {
 
 
 # Other demos whose pictures pages show: image folder under img/ -> (script, extra arguments).
-# Each script has a main(argv) taking --out FOLDER and writes its pictures (SVG/PNG) there.
+# Each script has a main(argv) taking --out FOLDER and writes its pictures (SVG/PNG) there; it
+# runs only when some page shows a picture from img/<folder>/.
 PAGE_DEMOS: dict[str, tuple[Path, list[str]]] = {
     "rendering": (REPO / "demos" / "render_graphs.py", []),
+    "training": (REPO / "demos" / "train_cnn.py", ["--epochs", "10"]),
 }
 
 
@@ -65,6 +67,11 @@ def run_demo(path: Path, out: Path, extra: list[str] | None = None) -> list[Path
     return [p for p in sorted(out.rglob("*")) if p.suffix in PICTURE_SUFFIXES]
 
 
+def shown_on_pages(docs_dir: Path, folder: str) -> bool:
+    """Whether any page under ``docs_dir`` shows a picture from ``img/<folder>/``."""
+    return any(f"img/{folder}/" in page.read_text(encoding="utf-8") for page in docs_dir.rglob("*.md"))
+
+
 def picture_files(config: Any) -> list[File]:
     """Make all pictures under ``output/docs-build/img`` and return them as site files."""
     img = BUILD / "img"
@@ -73,7 +80,8 @@ def picture_files(config: Any) -> list[File]:
     for path in lecture_demos():
         pictures += run_demo(path, img / "lecture" / path.stem)
     for folder, (path, extra) in PAGE_DEMOS.items():
-        pictures += run_demo(path, img / folder, extra)
+        if shown_on_pages(Path(config["docs_dir"]), folder):
+            pictures += run_demo(path, img / folder, extra)
     return [File.generated(config, p.relative_to(BUILD).as_posix(), abs_src_path=str(p)) for p in pictures]
 
 
