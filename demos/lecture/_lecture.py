@@ -77,13 +77,15 @@ def show_image(
     """Draw a 2-D array on ``ax`` with a title.
 
     ``signed`` arrays use a red-white-blue map centred on 0 (white), scaled to ``limit`` (default:
-    the largest magnitude); others a gray map. ``annotate`` writes each value in its cell.
+    the largest magnitude); others a gray map from 0 to ``limit`` (default: the array's range).
+    ``annotate`` writes each value in its cell.
     """
     if signed:
         limit = limit or float(np.abs(image).max()) or 1.0
         ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
     else:
-        ax.imshow(image, cmap="gray", vmin=limit and 0, vmax=limit)
+        vmin, vmax = (0.0, limit) if limit else (None, None)
+        ax.imshow(image, cmap="gray", vmin=vmin, vmax=vmax)
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
