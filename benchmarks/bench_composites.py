@@ -10,7 +10,8 @@ Three workloads, float32, forward + backward each:
 Each figure is the best of several timed loops (as ``timeit``), in milliseconds; the ratio column is
 time / PyTorch's time. Libraries that are not installed are shown as "-". Run::
 
-    python benchmarks/bench_composites.py [--repeat 7] [--profile conv2d|ce|lenet]
+    python benchmarks/bench_composites.py [--repeat 7] [--only conv2d|ce|lenet] [--malloc-reuse]
+    python benchmarks/bench_composites.py --profile conv2d|ce|lenet
 
 ``--profile`` runs tinygraph's version of one workload under cProfile and prints the hot spots.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -252,13 +254,19 @@ def run_worker(library: str, names: list[str], repeat: int) -> None:
     print(json.dumps(result))
 
 
-def time_library(library: str, names: list[str], repeat: int) -> dict[str, float | None]:
+# glibc keeps freed memory for reuse instead of returning it to the system (and faulting it back in
+# page by page on the next step): about 2,300 page faults per conv2d step otherwise.
+MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+
+
+def time_library(library: str, names: list[str], repeat: int, malloc_reuse: bool) -> dict[str, float | None]:
     """Time a library in a fresh process, so one library's idle thread pool (PyTorch's OpenMP
     threads spin for a while after each call) cannot slow another's BLAS threads."""
     command = [sys.executable, __file__, "--worker", library, "--repeat", str(repeat)]
     for name in names:
         command += ["--only", name]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    env = {**os.environ, **MALLOC_REUSE} if malloc_reuse else None
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -269,6 +277,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", choices=sorted(LABELS), action="append")
     parser.add_argument("--profile", choices=sorted(LABELS))
+    parser.add_argument(
+        "--malloc-reuse",
+        action="store_true",
+        help="run every library with glibc's free-memory trimming off (MALLOC_TRIM_THRESHOLD_ etc.)",
+    )
     parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.only or list(LABELS)
@@ -285,10 +298,10 @@ def main() -> None:
         profiler.runcall(lambda: [fn() for _ in range(50)])
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
         return
-    times = {lib: time_library(lib, names, args.repeat) for lib in WORKLOADS}
+    times = {lib: time_library(lib, names, args.repeat, args.malloc_reuse) for lib in WORKLOADS}
     print(
         f"float32, best of {args.repeat} loops, ms per call (each library in its own process); "
-        "ratio = time / PyTorch"
+        "ratio = time / PyTorch" + ("; glibc malloc trimming off" if args.malloc_reuse else "")
     )
     header = f"{'workload':<52}" + "".join(f"{lib:>18}" for lib in WORKLOADS)
     print(header)
