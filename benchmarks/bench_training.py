@@ -1,0 +1,297 @@
+"""Training workloads, side by side: tinygraph, PyTorch (CPU, 2 threads), hand-written numpy, MyGrad.
+
+Two workloads, float32:
+
+1. mlp: one training step of an MLP 784-256-128-10 (ReLU) on a batch of 64: zero the gradients,
+   forward, softmax cross-entropy, backward, SGD with momentum 0.9 (in place);
+2. rnn: an Elman RNN (tanh; input 32, hidden 128) over a sequence of length 50 with batch 16,
+   forward and backward of ``sum(all hidden states)`` (gradients of the four weights).
+
+Each figure is the median over several timed loops, in milliseconds per call, with each library
+timed in its own process; the ratio column is time / PyTorch's time. Run::
+
+    python benchmarks/bench_training.py [--repeat 7] [--only mlp|rnn] [--profile mlp|rnn] [--demo]
+
+``--profile`` runs tinygraph's version under cProfile and prints the hot spots; ``--demo`` also
+times the main demo's full training run (``demos/train_cnn.py``, default settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from _harness import environment
+from bench_composites import measure
+
+DTYPE = np.float32
+LR, MOMENTUM = 0.01, 0.9
+RNG = np.random.default_rng(0)
+
+MLP_SIZES = (784, 256, 128, 10)
+MLP_X = RNG.random((64, 784), dtype=DTYPE)
+MLP_T = RNG.integers(0, 10, size=64)
+MLP_PARAMS = []
+for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
+    bound = 1 / np.sqrt(fan_in)
+    MLP_PARAMS.append(RNG.uniform(-bound, bound, (fan_out, fan_in)).astype(DTYPE))
+    MLP_PARAMS.append(RNG.uniform(-bound, bound, fan_out).astype(DTYPE))
+
+RNN_IN, RNN_HIDDEN, RNN_LEN, RNN_BATCH = 32, 128, 50, 16
+RNN_X = RNG.standard_normal((RNN_LEN, RNN_BATCH, RNN_IN)).astype(DTYPE)
+_b = 1 / np.sqrt(RNN_HIDDEN)
+RNN_PARAMS = [
+    RNG.uniform(-_b, _b, shape).astype(DTYPE)
+    for shape in [(RNN_HIDDEN, RNN_IN), (RNN_HIDDEN, RNN_HIDDEN), (RNN_HIDDEN,), (RNN_HIDDEN,)]
+]
+
+
+# ---------------------------------------------------------------------------------------- tinygraph
+def tinygraph_workloads() -> dict[str, Callable[[], None]]:
+    import tinygraph as tg
+    import tinygraph.functional as F
+    from tinygraph import nn, optim
+
+    mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    mlp.load_state_dict(dict(zip((n for n, _ in mlp.named_parameters()), MLP_PARAMS)))
+    opt = optim.SGD(mlp.parameters(), lr=LR, momentum=MOMENTUM)
+    x = tg.tensor(MLP_X)
+
+    def mlp_step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(mlp(x), MLP_T).backward()
+        opt.step()
+
+    rnn = nn.RNN(RNN_IN, RNN_HIDDEN)
+    rnn.load_state_dict(dict(zip((n for n, _ in rnn.named_parameters()), RNN_PARAMS)))
+    seq = tg.tensor(RNN_X)
+
+    def rnn_fwd_bwd() -> None:
+        rnn.zero_grad()
+        out, _ = rnn(seq)
+        out.sum().backward()
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+
+
+# ---------------------------------------------------------------------------------------- PyTorch
+def torch_workloads() -> dict[str, Callable[[], None]] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    tF = torch.nn.functional
+    mlp = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )
+    with torch.no_grad():
+        for p, v in zip(mlp.parameters(), MLP_PARAMS):
+            p.copy_(torch.from_numpy(v))
+    opt = torch.optim.SGD(mlp.parameters(), lr=LR, momentum=MOMENTUM)
+    x, t = torch.from_numpy(MLP_X), torch.from_numpy(MLP_T)
+
+    def mlp_step() -> None:
+        opt.zero_grad()
+        tF.cross_entropy(mlp(x), t).backward()
+        opt.step()
+
+    rnn = torch.nn.RNN(RNN_IN, RNN_HIDDEN)
+    with torch.no_grad():
+        for p, v in zip(rnn.parameters(), RNN_PARAMS):
+            p.copy_(torch.from_numpy(v))
+    seq = torch.from_numpy(RNN_X)
+
+    def rnn_fwd_bwd() -> None:
+        rnn.zero_grad()
+        out, _ = rnn(seq)
+        out.sum().backward()
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+
+
+# ---------------------------------------------------------------------------------------- numpy
+def numpy_workloads() -> dict[str, Callable[[], None]]:
+    """The same computations written by hand: the floor an autodiff library's overhead sits on."""
+    params = [p.copy() for p in MLP_PARAMS]
+    bufs = [np.zeros_like(p) for p in params]
+    onehot = np.eye(10, dtype=DTYPE)[MLP_T]
+
+    def mlp_step() -> None:
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = MLP_X @ w1.T + b1
+        r1 = np.maximum(h1, 0)
+        h2 = r1 @ w2.T + b2
+        r2 = np.maximum(h2, 0)
+        z = r2 @ w3.T + b3
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g3 = (p - onehot) / len(MLP_T)
+        g2 = (g3 @ w3) * (h2 > 0)
+        g1 = (g2 @ w2) * (h1 > 0)
+        grads = [g1.T @ MLP_X, g1.sum(0), g2.T @ r1, g2.sum(0), g3.T @ r2, g3.sum(0)]
+        for q, g, buf in zip(params, grads, bufs):
+            buf *= MOMENTUM
+            buf += g
+            q -= LR * buf
+
+    w_ih, w_hh, b_ih, b_hh = RNN_PARAMS
+
+    def rnn_fwd_bwd() -> None:
+        b = b_ih + b_hh
+        hs = [np.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)]
+        for x_t in RNN_X:
+            hs.append(np.tanh(x_t @ w_ih.T + hs[-1] @ w_hh.T + b))
+        g_ih, g_hh, g_b = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros_like(b)
+        dh = np.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)
+        for t in range(RNN_LEN - 1, -1, -1):
+            da = (dh + 1.0) * (1 - hs[t + 1] * hs[t + 1])  # d(sum of outputs)/dh_t = 1
+            g_ih += da.T @ RNN_X[t]
+            g_hh += da.T @ hs[t]
+            g_b += da.sum(0)
+            dh = da @ w_hh
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+
+
+# ---------------------------------------------------------------------------------------- MyGrad
+def mygrad_workloads() -> dict[str, Callable[[], None]] | None:
+    try:
+        import mygrad as mg
+        from mygrad.nnet import relu
+        from mygrad.nnet.losses import softmax_crossentropy
+    except ImportError:
+        return None
+    params = [mg.tensor(p.copy()) for p in MLP_PARAMS]
+    bufs = [np.zeros_like(p) for p in MLP_PARAMS]
+
+    def mlp_step() -> None:
+        w1, b1, w2, b2, w3, b3 = params
+        h = relu(mg.matmul(MLP_X, w1.T) + b1)
+        h = relu(mg.matmul(h, w2.T) + b2)
+        loss = softmax_crossentropy(mg.matmul(h, w3.T) + b3, MLP_T)
+        loss.backward()
+        for q, buf in zip(params, bufs):
+            buf *= MOMENTUM
+            buf += q.grad
+            q.data -= LR * buf
+
+    w_ih, w_hh, b_ih, b_hh = (mg.tensor(p.copy()) for p in RNN_PARAMS)
+
+    def rnn_fwd_bwd() -> None:
+        b = b_ih + b_hh
+        w_ih_t, w_hh_t = w_ih.T, w_hh.T
+        h = mg.tanh(mg.matmul(RNN_X[0], w_ih_t) + b)
+        hs = [h]
+        for x_t in RNN_X[1:]:
+            h = mg.tanh(mg.matmul(x_t, w_ih_t) + mg.matmul(h, w_hh_t) + b)
+            hs.append(h)
+        mg.stack(hs).sum().backward()
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+
+
+LABELS = {
+    "mlp": "MLP 784-256-128-10 training step, batch 64",
+    "rnn": "Elman RNN fwd+bwd, in 32, hidden 128, len 50, batch 16",
+}
+TARGETS = {"mlp": 0.7, "rnn": 1.0}
+WORKLOADS = {
+    "tinygraph": tinygraph_workloads,
+    "PyTorch": torch_workloads,
+    "numpy": numpy_workloads,
+    "MyGrad": mygrad_workloads,
+}
+
+
+def run_worker(library: str, names: list[str], repeat: int) -> None:
+    """Time one library's workloads in this process and print them as JSON."""
+    workloads = WORKLOADS[library]()
+    result = {name: (measure(workloads[name], repeat) if workloads else None) for name in names}
+    print(json.dumps(result))
+
+
+def time_library(library: str, names: list[str], repeat: int) -> dict[str, float | None]:
+    """Time a library in a fresh process (PyTorch's idle OpenMP threads must not slow the others)."""
+    command = [sys.executable, __file__, "--worker", library, "--repeat", str(repeat)]
+    for name in names:
+        command += ["--only", name]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_demo() -> None:
+    """Run the main demo with its default settings and report its training time."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "demos" / "train_cnn.py"
+    spec = importlib.util.spec_from_file_location("train_cnn_demo", path)
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    result = demo.main(["--out", "output/bench_training_demo"])
+    print(
+        f"\nmain demo (demos/train_cnn.py, defaults): {100 * result['test_accuracy']:.2f}% test accuracy, "
+        f"training {result['train_seconds']:.1f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", choices=sorted(LABELS), action="append")
+    parser.add_argument("--profile", choices=sorted(LABELS))
+    parser.add_argument("--demo", action="store_true", help="also time the main demo's training run")
+    parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    names = args.only or list(LABELS)
+    if args.worker:
+        run_worker(args.worker, names, args.repeat)
+        return
+    if args.profile:
+        import cProfile
+        import pstats
+
+        fn = tinygraph_workloads()[args.profile]
+        fn()
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [fn() for _ in range(100)])
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return
+    print(environment())
+    times = {lib: time_library(lib, names, args.repeat) for lib in WORKLOADS}
+    print(f"float32, median of {args.repeat} loops, ms per call (each library in its own process)")
+    header = f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in WORKLOADS) + f"{'target':>10}"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        ref = times["PyTorch"][name]
+        cells = []
+        for lib in WORKLOADS:
+            t = times[lib][name]
+            if t is None:
+                cells.append(f"{'-':>17}")
+            elif ref:
+                cells.append(f"{t:8.3f} ({t / ref:4.2f}×)".rjust(17))
+            else:
+                cells.append(f"{t:17.3f}")
+        print(f"{LABELS[name]:<56}" + "".join(cells) + f"{'≤ ' + str(TARGETS[name]) + '×':>10}")
+    print("(×: time / PyTorch's time; target: tinygraph's ratio asked for by the issue)")
+    if args.demo:
+        time_demo()
+
+
+if __name__ == "__main__":
+    main()
