@@ -26,7 +26,7 @@ from tinygraph.registry import Sample, composite
 IntOrTuple = int | tuple[int, ...]
 
 
-def convolution(
+def _convolution(
     op: str, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: IntOrTuple, dilation: IntOrTuple, nd: int
 ) -> Node:
     """The ``nd``-dimensional cross-correlation shared by :func:`conv1d` and :func:`conv2d`."""
@@ -97,7 +97,7 @@ def conv1d(
     Zero padding of ``padding`` on both ends; output length ``(L + 2·padding - dilation·(K-1) - 1)
     // stride + 1``.
     """
-    return convolution("conv1d", x, w, b, stride, padding, dilation, 1)
+    return _convolution("conv1d", x, w, b, stride, padding, dilation, 1)
 
 
 @composite(
@@ -132,7 +132,7 @@ def conv2d(
     -------
     Node of shape (N, C_out, OH, OW), ``OH = (H + 2·pad_h - dil_h·(KH-1) - 1) // stride_h + 1``.
     """
-    return convolution("conv2d", x, w, b, stride, padding, dilation, 2)
+    return _convolution("conv2d", x, w, b, stride, padding, dilation, 2)
 
 
 @composite(

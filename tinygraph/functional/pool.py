@@ -57,7 +57,7 @@ def _pool_args(op: str, x: Node, kernel_size: Any, stride: Any, padding: Any, di
     return kernel, stride, padding, dilation
 
 
-def stacked_windows(
+def _stacked_windows(
     x: Node, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
 ) -> Node:
     """The windows of the last two axes stacked along a new first axis: (KH·KW, ..., OH, OW).
@@ -104,7 +104,9 @@ def max_pool2d(
     x : Node of shape (N, C, H, W) or (C, H, W)
     kernel_size : int or (int, int)
     stride : int or (int, int), optional; defaults to ``kernel_size`` (non-overlapping windows)
-    padding : int or (int, int); implicit padding that never wins the max (at most half the kernel)
+    padding : int or (int, int); implicit padding that never wins the max (at most half the kernel).
+        It holds the dtype's lowest finite value rather than -inf, so ``detect_anomaly`` stays quiet;
+        only an input holding -inf itself would see the difference.
     dilation : int or (int, int)
 
     Returns
@@ -117,7 +119,7 @@ def max_pool2d(
         inside = np.pad(np.ones(x.shape[-2:], dtype=bool), _pairs(padding))
         # The padding holds the dtype's lowest finite value (not -inf, which detect_anomaly would flag).
         x = where(inside, _pad_spatial(x, padding), np.finfo(x.dtype).min.item())
-    return max(stacked_windows(x, kernel, stride, dilation), axis=0)
+    return max(_stacked_windows(x, kernel, stride, dilation), axis=0)
 
 
 @composite(
@@ -146,7 +148,7 @@ def avg_pool2d(
     kernel, stride, padding, _ = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1)
     if any(padding):
         x = _pad_spatial(x, padding)
-    windows = stacked_windows(x, kernel, stride, (1, 1))
+    windows = _stacked_windows(x, kernel, stride, (1, 1))
     if count_include_pad or not any(padding):
         return mean(windows, axis=0)
     # How many real (unpadded) elements each window holds.
