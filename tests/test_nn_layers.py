@@ -320,3 +320,20 @@ def test_rnn_matches_pytorch_forward_and_backward(batch_first):
     ((tout * tout).sum() + th_n.sum()).backward()
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad, getattr(theirs, name).grad.numpy(), rtol=1e-9, err_msg=name)
+
+
+# ----------------------------------------------------------------------------- losses
+def test_loss_modules_call_the_functional_losses():
+    logits, target = tg.tensor(rand(4, 3)), np.array([0, 2, 1, 1])
+    np.testing.assert_array_equal(
+        nn.CrossEntropyLoss()(logits, target).data, F.cross_entropy(logits, target).data
+    )
+    per_sample = nn.CrossEntropyLoss(reduction="none")(logits, target)
+    assert per_sample.shape == (4,)
+    x, y = tg.tensor(rand(5)), tg.tensor(rand(5))
+    np.testing.assert_allclose(
+        nn.MSELoss(reduction="sum")(x, y).data, ((x.data - y.data) ** 2).sum(), rtol=1e-6
+    )
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+    with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be one of"):
+        nn.CrossEntropyLoss(reduction="avg")

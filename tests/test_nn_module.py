@@ -235,6 +235,8 @@ def test_module_list_registers_its_entries():
     layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     assert len(layers) == 3
     assert [n for n, _ in layers.named_parameters()][-1] == "2.bias"
+    assert isinstance(layers[1:], nn.ModuleList) and len(layers[1:]) == 2
+    assert layers[-1] is list(layers)[2]
     with pytest.raises(NotImplementedError, match="ModuleList does not define forward"):
         layers(tg.ones(2))
 

@@ -266,7 +266,7 @@ class Adam(Optimizer):
     eps : float
         Added to the denominator for numerical stability (1e-8).
     weight_decay : float
-        L2 penalty added to the gradient (0).
+        L2 penalty added to the gradient (default 0; AdamW: decoupled decay, default 0.01).
     amsgrad : bool
         Use the running maximum of ``v`` (Reddi et al., 2018).
     maximize : bool
@@ -274,6 +274,7 @@ class Adam(Optimizer):
     """
 
     decoupled_weight_decay = False
+    default_weight_decay = 0.0
 
     def __init__(
         self,
@@ -281,10 +282,12 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
         amsgrad: bool = False,
         maximize: bool = False,
     ) -> None:
+        if weight_decay is None:
+            weight_decay = self.default_weight_decay
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
@@ -352,15 +355,4 @@ class AdamW(Adam):
     """
 
     decoupled_weight_decay = True
-
-    def __init__(
-        self,
-        params: ParamsArg,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.01,
-        amsgrad: bool = False,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+    default_weight_decay = 0.01

@@ -10,6 +10,7 @@ from tinygraph.nn.container import ModuleList, Sequential
 from tinygraph.nn.conv import Conv2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
 from tinygraph.nn.linear import Flatten, Linear
+from tinygraph.nn.loss import CrossEntropyLoss, MSELoss
 from tinygraph.nn.module import IncompatibleKeys, Module, Parameter
 from tinygraph.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinygraph.nn.recurrent import RNN, RNNCell
@@ -19,11 +20,13 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "Conv2d",
+    "CrossEntropyLoss",
     "Dropout",
     "Flatten",
     "IncompatibleKeys",
     "Linear",
     "LocallyConnected2d",
+    "MSELoss",
     "MaxPool2d",
     "Maxout",
     "Module",

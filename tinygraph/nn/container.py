@@ -1,4 +1,4 @@
-"""Containers: ``Sequential`` (layers applied in order) and ``ModuleList`` (a list of layers)."""
+"""Containers: ``ModuleList`` (a list of layers) and ``Sequential`` (layers applied in order)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,48 @@ from typing import Any
 from tinygraph.nn.module import Module
 
 
-class Sequential(Module):
+class ModuleList(Module):
+    """A list of modules, registered as ``"0"``, ``"1"``, ...; it has no ``forward`` of its own.
+
+    Index, slice (a new container of the same kind), iterate, ``len`` and ``append`` as with a list.
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def _from_modules(self, modules: list[Module]) -> ModuleList:
+        return ModuleList(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return self._from_modules(mods[index])
+        try:
+            return mods[index]
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} out of range for {len(mods)} modules"
+            ) from None
+
+
+class Sequential(ModuleList):
     """Apply the given modules one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
     The modules are registered as ``"0"``, ``"1"``, ... (their parameters are ``"0.weight"``, ...),
-    or under the keys of a single ``OrderedDict`` argument. Index, slice, iterate and ``len`` as
-    with a list.
+    or under the keys of a single ``OrderedDict`` argument (``model.conv1``, ``"conv1.weight"``).
     """
 
     def __init__(self, *modules: Module | OrderedDict) -> None:
@@ -28,53 +64,10 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: entry {name!r} is a {type(m).__name__}, not a Module")
             setattr(self, name, m)
 
+    def _from_modules(self, modules: list[Module]) -> Sequential:
+        return Sequential(*modules)
+
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
             x = m(x)
         return x
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def __getitem__(self, index: int | slice) -> Any:
-        mods = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*mods[index])
-        try:
-            return mods[index]
-        except IndexError:
-            raise IndexError(f"Sequential: index {index} out of range for {len(mods)} modules") from None
-
-
-class ModuleList(Module):
-    """A list of modules, registered as ``"0"``, ``"1"``, ...; it has no ``forward`` of its own."""
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        for m in modules:
-            self.append(m)
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def __getitem__(self, index: int) -> Module:
-        try:
-            return list(self._modules.values())[index]
-        except IndexError:
-            raise IndexError(f"ModuleList: index {index} out of range for {len(self)} modules") from None
