@@ -256,3 +256,14 @@ def test_training_a_module_reduces_the_loss():
         opt.step()
         first = loss.item() if first is None else first
     assert loss.item() < 0.5 * first
+
+
+def test_tied_parameters_save_once_and_load_back():
+    net = nn.Module()
+    net.enc = nn.Linear(3, 3, bias=False)
+    net.dec = nn.Linear(3, 3, bias=False)
+    net.dec.weight = net.enc.weight  # weight tying
+    sd = net.state_dict()
+    assert list(sd) == ["enc.weight"]
+    net.load_state_dict({"enc.weight": np.eye(3, dtype=np.float32)})
+    np.testing.assert_array_equal(net.dec.weight.data, np.eye(3))

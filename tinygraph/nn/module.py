@@ -264,12 +264,7 @@ class Module:
             raise TypeError(
                 f"load_state_dict: expected a mapping of name to array, got {type(state_dict).__name__}"
             )
-        own: dict[str, tuple[Module, str, str]] = {}
-        for mname, module in self.named_modules():
-            for kind in ("_parameters", "_buffers"):
-                for name, value in getattr(module, kind).items():
-                    if value is not None:
-                        own.setdefault(f"{mname}.{name}" if mname else name, (module, kind, name))
+        own = self.state_dict()  # the live arrays, each shared parameter under one name
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         model = type(self).__name__
@@ -282,24 +277,18 @@ class Module:
             raise KeyError(f"load_state_dict: {model}: {' and '.join(parts)}")
         values: dict[str, np.ndarray] = {}
         wrong: list[str] = []
-        for key, (module, kind, name) in own.items():
+        for key, current in own.items():
             if key not in state_dict:
                 continue
             raw = state_dict[key]
             new = raw.data if isinstance(raw, Node) else np.asarray(raw)
-            current = getattr(module, kind)[name]
-            shape = current.shape
-            if new.shape != shape:
-                wrong.append(f"{key}: checkpoint {new.shape}, model {shape}")
+            if new.shape != current.shape:
+                wrong.append(f"{key}: checkpoint {new.shape}, model {current.shape}")
             values[key] = new
         if wrong:
             raise ValueError(f"load_state_dict: {model}: shape mismatch for " + "; ".join(wrong))
         for key, new in values.items():
-            module, kind, name = own[key]
-            if kind == "_parameters":
-                module._parameters[name].data[...] = new
-            else:
-                module._buffers[name][...] = new
+            own[key][...] = new
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
