@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
@@ -60,7 +61,7 @@ class Conv2d(Module):
         padding: int | tuple[int, int] = 0,
         dilation: int | tuple[int, int] = 1,
         bias: bool = True,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
         if in_channels < 1 or out_channels < 1:
@@ -130,7 +131,7 @@ class LocallyConnected2d(Module):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, int] = 0,
         bias: bool = True,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
         name = "LocallyConnected2d"

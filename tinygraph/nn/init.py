@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinygraph.creation import get_rng
 from tinygraph.node import Node
@@ -98,6 +99,6 @@ def default_bound(fan_in: int) -> float:
     return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
 
 
-def empty(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+def empty(shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
     """An uninitialised array for a new parameter (filled by an init function right after)."""
     return np.empty(shape, dtype=dtype)

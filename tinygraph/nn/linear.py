@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph.nn import init
@@ -28,7 +29,9 @@ class Linear(Module):
     bias : Parameter of shape (out_features,) from the same range, or None
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = np.float32
+    ) -> None:
         super().__init__()
         if in_features < 1 or out_features < 1:
             raise ValueError(

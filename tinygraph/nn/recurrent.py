@@ -12,6 +12,7 @@ nodes the backward pass walks through (about 20% faster for a 50-step sequence).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinygraph import ops
 from tinygraph.nn import init
@@ -102,7 +103,7 @@ class RNNCell(Module):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
         if input_size < 1 or hidden_size < 1:
@@ -179,7 +180,7 @@ class RNN(Module):
         nonlinearity: str = "tanh",
         bias: bool = True,
         batch_first: bool = False,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
         if input_size < 1 or hidden_size < 1 or num_layers < 1:
