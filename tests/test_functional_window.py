@@ -16,6 +16,8 @@ CASES = [
     ((2, 7, 8), (2, 3), (2, 3), (1, 1)),
     ((3, 9, 6), (2, 2), (1, 2), (3, 2)),
     ((2, 10), (3,), (2,), (2,)),
+    ((2, 6, 8), (3, 2), (3, 2), (1, 1)),  # windows tile the input exactly (pooling)
+    ((2, 7, 9), (2, 2), (3, 4), (1, 1)),  # disjoint windows with gaps between them
 ]
 
 
