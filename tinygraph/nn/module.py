@@ -113,9 +113,12 @@ class Module:
 
     def _set_prefix(self, prefix: str) -> None:
         """Rename this module's subtree to live under ``prefix`` (iterative, no recursion)."""
-        stack = [(self, prefix)]
+        stack, seen = [(self, prefix)], set()
         while stack:
             module, pre = stack.pop()
+            if id(module) in seen:  # a module reachable twice keeps the first path
+                continue
+            seen.add(id(module))
             object.__setattr__(module, "_prefix", pre)
             for pname, p in module._parameters.items():
                 if p is not None:
