@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph._state import scope
 from tinygraph.creation import get_rng
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, single_axis
@@ -43,6 +44,11 @@ def softmax(x: Node, axis: int = -1) -> Node:
     return e / sum(e, axis=axis, keepdims=True)
 
 
+def _log_sum_exp_shifted(shifted: Node, axis: int) -> Node:
+    """``log Σ exp(shifted)`` along ``axis`` (kept), for ``shifted`` whose maximum there is 0."""
+    return log(sum(exp(shifted), axis=axis, keepdims=True))
+
+
 @composite(
     "logsumexp",
     formula="lse(x) = m + log Σ_j exp(x_j - m),  m = max_j x_j (detached)\n∂lse/∂x = softmax(x)",
@@ -51,16 +57,12 @@ def softmax(x: Node, axis: int = -1) -> Node:
 def logsumexp(x: Node, axis: int = -1, keepdims: bool = False) -> Node:
     """``log Σ exp(x)`` along ``axis``, computed stably as ``m + log Σ exp(x - m)``.
 
-    ``m`` is the detached maximum; the shift is skipped when ``m`` is already 0 everywhere (as for
-    the shifted logits inside :func:`log_softmax`).
+    ``m`` is the detached maximum, so exp never overflows.
     """
     x = as_node(x)
     axis = single_axis("logsumexp", axis, x.ndim)
     m = _detached_max(x, axis)
-    shift = bool(np.any(m.data))
-    lse = log(sum(exp(x - m if shift else x), axis=axis, keepdims=True))
-    if shift:
-        lse = lse + m
+    lse = _log_sum_exp_shifted(x - m, axis) + m
     return lse if keepdims else reshape(lse, x.shape[:axis] + x.shape[axis + 1 :])
 
 
@@ -79,9 +81,11 @@ def log_softmax(x: Node, axis: int = -1) -> Node:
     x = as_node(x)
     axis = single_axis("log_softmax", axis, x.ndim)
     shifted = x - _detached_max(x, axis)
+    with scope("logsumexp"):  # of the shifted logits, whose maximum is already 0: no second shift
+        lse = _log_sum_exp_shifted(shifted, axis)
     # Adding the negated (small) logsumexp rather than subtracting it spares the backward pass a
     # negation of the full-size gradient.
-    return shifted + neg(logsumexp(shifted, axis=axis, keepdims=True))
+    return shifted + neg(lse)
 
 
 @composite(
