@@ -52,7 +52,7 @@ def _extreme_vjp(xp, g, z, x, axis, keepdims):
     kept = kept_shape(x.shape, axis)
     winners = x == xp.reshape(z, kept)
     count = xp.sum(xp.astype(winners, g.dtype), axis, True)
-    return xp.where(winners, xp.reshape(g, kept) / count, 0)
+    return winners * (xp.reshape(g, kept) / count)  # a 0/1 mask: much faster than where
 
 
 def _check_nonempty(x, axis, op):
