@@ -17,7 +17,7 @@ Updates are done on the parameters' arrays in place, in their own dtype (float32
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,16 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         raise NotImplementedError
+
+    @staticmethod
+    def _gradients(group: dict[str, Any]) -> Iterator[tuple[Node, np.ndarray, np.ndarray]]:
+        """``(parameter, its array, its gradient)`` for the group's parameters that have a gradient;
+        the gradient is negated when the group maximizes."""
+        maximize = group["maximize"]
+        for p in group["params"]:
+            g = p.grad
+            if g is not None:
+                yield p, p.data, (-g if maximize else g)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -222,14 +232,8 @@ class SGD(Optimizer):
         state = self.state
         for group in self.param_groups:
             lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-            dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                data = p.data
-                if maximize:
-                    g = -g
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            for p, data, g in self._gradients(group):
                 if wd:
                     g = g + wd * data
                 if momentum:
@@ -309,14 +313,8 @@ class Adam(Optimizer):
         state = self.state
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                data = p.data
-                if maximize:
-                    g = -g
+            wd, amsgrad = group["weight_decay"], group["amsgrad"]
+            for p, data, g in self._gradients(group):
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {
