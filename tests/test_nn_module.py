@@ -267,3 +267,11 @@ def test_tied_parameters_save_once_and_load_back():
     assert list(sd) == ["enc.weight"]
     net.load_state_dict({"enc.weight": np.eye(3, dtype=np.float32)})
     np.testing.assert_array_equal(net.dec.weight.data, np.eye(3))
+
+
+def test_register_buffer_refuses_a_name_in_use():
+    m = MLP()
+    with pytest.raises(KeyError, match="already has a parameter or submodule 'hidden'"):
+        m.register_buffer("hidden", np.zeros(2))
+    with pytest.raises(ValueError, match="not a valid attribute name"):
+        m.register_buffer("a.b", np.zeros(2))

@@ -129,8 +129,12 @@ class Module:
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Register a non-trained array (saved in ``state_dict``, e.g. running statistics)."""
-        if not name.isidentifier() or "." in name:
+        if not name.isidentifier():
             raise ValueError(f"register_buffer: {name!r} is not a valid attribute name")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(
+                f"register_buffer: {type(self).__name__} already has a parameter or submodule {name!r}"
+            )
         self._buffers[name] = None if value is None else np.asarray(value)
         object.__setattr__(self, name, self._buffers[name])
 
