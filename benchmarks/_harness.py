@@ -1,44 +1,76 @@
-"""Timing and reporting shared by the benchmark scripts (not part of the package or the tests)."""
+"""Timing shared by the benchmark scripts (not part of the package or the tests).
+
+Every library is timed in a fresh process of its own (``time_in_process`` re-runs the calling
+script with ``--worker LIBRARY``): one library's objects then never slow another's garbage
+collector, and PyTorch's idle OpenMP threads never compete with another library's BLAS threads.
+"""
 
 from __future__ import annotations
 
-import gc
 import importlib
+import json
 import os
 import platform
-import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+Workloads = Mapping[str, Callable[[], None]]
 
-def best_of(fn: Callable[[], Any], repeat: int = 7, warmup: int = 1) -> float:
-    """Seconds taken by the fastest of ``repeat`` calls of ``fn`` (after ``warmup`` untimed calls).
 
-    Garbage left by one call is collected before the next, so no call pays for another's.
+def measure(fn: Callable[[], None], repeat: int, budget: float = 0.2) -> float:
+    """Best (minimum) milliseconds per call over ``repeat`` loops of about ``budget`` seconds each.
+
+    The minimum, as ``timeit`` recommends: on a shared machine the slower loops measure other
+    processes, not the code.
     """
-    for _ in range(warmup):
-        fn()
+    fn()
+    start = time.perf_counter()
+    fn()
+    once = time.perf_counter() - start
+    number = max(1, int(budget / max(once, 1e-6)))
     times = []
     for _ in range(repeat):
-        gc.collect()
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return min(times) * 1e3
 
 
-def median_of(fn: Callable[[], Any], repeat: int = 7, warmup: int = 1) -> float:
-    """Median seconds of ``repeat`` calls of ``fn`` (after ``warmup`` untimed calls)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def run_worker(workloads: Workloads | None, names: list[str], repeat: int) -> None:
+    """Time the named workloads in this process and print ``{name: ms or None}`` as JSON.
+
+    A workload that raises is reported as the error's text (a peer's own limitation, e.g.
+    micrograd's recursive backward on a deep graph), not hidden.
+    """
+    result: dict[str, float | str | None] = {}
+    for name in names:
+        if workloads is None or name not in workloads:
+            result[name] = None
+            continue
+        try:
+            result[name] = measure(workloads[name], repeat)
+        except RecursionError:
+            result[name] = "fails: RecursionError"
+        except Exception as exc:
+            result[name] = f"fails: {type(exc).__name__}: {exc}"[:70]
+    print(json.dumps(result))
+
+
+def time_in_process(
+    script: str, library: str, names: list[str], repeat: int, env: Mapping[str, str] | None = None
+) -> dict[str, float | str | None]:
+    """Run ``script --worker library`` in a fresh Python process and return its timings."""
+    command = [sys.executable, script, "--worker", library, "--repeat", str(repeat)]
+    for name in names:
+        command += ["--only", name]
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def optional(module: str) -> Any:
@@ -68,17 +100,3 @@ def environment() -> str:
         except metadata.PackageNotFoundError:
             pass
     return ", ".join(parts) + f" — {platform.machine()}, {os.cpu_count()} cores"
-
-
-def print_table(
-    title: str, unit: str, rows: list[tuple[str, float | str]], reference: str = "pytorch"
-) -> None:
-    """Print one task's figures with each one's ratio to the reference framework's."""
-    print(f"\n{title}")
-    ref = dict(rows).get(reference)
-    for name, value in rows:
-        if isinstance(value, str):
-            print(f"  {name:<14} {value}")
-            continue
-        ratio = f"{value / ref:5.2f}× {reference}" if isinstance(ref, float) else ""
-        print(f"  {name:<14} {value:10.3f} {unit:<6} {ratio}")

@@ -19,14 +19,10 @@ time / PyTorch's time. Libraries that are not installed are shown as "-". Run::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _harness import environment, run_worker, time_in_process
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -210,27 +206,6 @@ def autograd_workloads() -> dict[str, Callable[[], None]] | None:
     return {"conv2d": conv, "ce": ce, "lenet": lenet}
 
 
-# ---------------------------------------------------------------------------------------- timing
-def measure(fn: Callable[[], None], repeat: int, budget: float = 0.2) -> float:
-    """Best (minimum) milliseconds per call over ``repeat`` loops of about ``budget`` seconds each.
-
-    The minimum, as ``timeit`` recommends: on a shared machine slower loops measure other
-    processes (and idle thread pools spinning), not the code.
-    """
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = time.perf_counter() - start
-    number = max(1, int(budget / max(once, 1e-6)))
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return min(times) * 1e3
-
-
 LABELS = {
     "conv2d": "conv2d fwd+bwd x(16,16,32,32) w(32,16,3,3) pad 1",
     "ce": "softmax cross-entropy fwd+bwd (256,1000)",
@@ -247,27 +222,9 @@ WORKLOADS = {
 }
 
 
-def run_worker(library: str, names: list[str], repeat: int) -> None:
-    """Time one library's workloads in this process and print them as JSON."""
-    workloads = WORKLOADS[library]()
-    result = {name: (measure(workloads[name], repeat) if workloads else None) for name in names}
-    print(json.dumps(result))
-
-
 # glibc keeps freed memory for reuse instead of returning it to the system (and faulting it back in
 # page by page on the next step): about 2,300 page faults per conv2d step otherwise.
 MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
-
-
-def time_library(library: str, names: list[str], repeat: int, malloc_reuse: bool) -> dict[str, float | None]:
-    """Time a library in a fresh process, so one library's idle thread pool (PyTorch's OpenMP
-    threads spin for a while after each call) cannot slow another's BLAS threads."""
-    command = [sys.executable, __file__, "--worker", library, "--repeat", str(repeat)]
-    for name in names:
-        command += ["--only", name]
-    env = {**os.environ, **MALLOC_REUSE} if malloc_reuse else None
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -286,7 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
-        run_worker(args.worker, names, args.repeat)
+        run_worker(WORKLOADS[args.worker](), names, args.repeat)
         return
     if args.profile:
         import cProfile
@@ -298,7 +255,9 @@ def main() -> None:
         profiler.runcall(lambda: [fn() for _ in range(50)])
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
         return
-    times = {lib: time_library(lib, names, args.repeat, args.malloc_reuse) for lib in WORKLOADS}
+    env = MALLOC_REUSE if args.malloc_reuse else None
+    times = {lib: time_in_process(__file__, lib, names, args.repeat, env) for lib in WORKLOADS}
+    print(environment())
     print(
         f"float32, best of {args.repeat} loops, ms per call (each library in its own process); "
         "ratio = time / PyTorch" + ("; glibc malloc trimming off" if args.malloc_reuse else "")

@@ -1,11 +1,12 @@
 """Core engine speed: long chains of tiny ops, forward + backward, side by side with peers.
 
-    python benchmarks/bench_core.py
+    python benchmarks/bench_core.py [--repeat 5] [--quick]
 
 Tasks (from issue 2): a 2,000-op scalar chain (alternating ``x*1.0001`` and ``+0.0001``, a tanh
 every 10th op), reported in µs per op; the same chain on (4, 4) float32 arrays; a 100,000-op
 scalar chain, in seconds. Peers run when installed: PyTorch (2 threads), micrograd, HIPS autograd,
-MyGrad. Each figure is the fastest of several runs; ratios are to PyTorch's.
+MyGrad. Each library runs in a fresh process of its own (so its objects never slow another's
+garbage collector); each figure is the best of several runs; ratios are to PyTorch's.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _harness import environment, optional, run_worker, setup_torch, time_in_process
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import best_of, environment, optional, print_table, setup_torch
-
-import tinygraph as tg
+SHORT, LONG = 2_000, 100_000
+TASKS = {
+    "scalar": ("2,000-op chain, scalar, forward+backward", "µs/op"),
+    "4x4": ("2,000-op chain, (4,4) float32, forward+backward", "µs/op"),
+    "long": ("100,000-op scalar chain, forward+backward", "s"),
+}
 
 
 def _chain(y: Any, n: int, tanh: Callable[[Any], Any]) -> Any:
@@ -35,92 +38,114 @@ def _chain(y: Any, n: int, tanh: Callable[[Any], Any]) -> Any:
     return y
 
 
-def run_tinygraph(n: int, shape: tuple[int, ...]) -> None:
-    x = tg.tensor(np.full(shape, 0.5, np.float32), requires_grad=True)
-    y = _chain(x, n, tg.tanh)
-    (y.sum() if shape else y).backward()
+def _tasks(run: Callable[[int, tuple[int, ...]], None], arrays: bool = True) -> dict[str, Callable[[], None]]:
+    tasks = {"scalar": lambda: run(SHORT, ()), "long": lambda: run(LONG, ())}
+    if arrays:
+        tasks["4x4"] = lambda: run(SHORT, (4, 4))
+    return tasks
 
 
-def run_torch(torch: Any, n: int, shape: tuple[int, ...]) -> None:
-    x = torch.full(shape, 0.5, requires_grad=True)
-    y = _chain(x, n, torch.tanh)
-    y.sum().backward()
+def tinygraph_tasks() -> dict[str, Callable[[], None]]:
+    import tinygraph as tg
+
+    def run(n: int, shape: tuple[int, ...]) -> None:
+        x = tg.tensor(np.full(shape, 0.5, np.float32), requires_grad=True)
+        y = _chain(x, n, tg.tanh)
+        (y.sum() if shape else y).backward()
+
+    return _tasks(run)
 
 
-def run_micrograd(n: int) -> None:
-    """micrograd's released Value has no tanh: its relu stands in (a cheaper op, in its favour)."""
+def torch_tasks() -> dict[str, Callable[[], None]] | None:
+    torch = setup_torch()
+    if torch is None:
+        return None
+
+    def run(n: int, shape: tuple[int, ...]) -> None:
+        x = torch.full(shape, 0.5, requires_grad=True)
+        _chain(x, n, torch.tanh).sum().backward()
+
+    return _tasks(run)
+
+
+def micrograd_tasks() -> dict[str, Callable[[], None]] | None:
+    """micrograd's released Value has no tanh: its relu stands in (a cheaper op, in its favour);
+    it has no arrays, and its recursive backward needs the recursion limit raised."""
+    if optional("micrograd") is None:
+        return None
     from micrograd.engine import Value
 
-    x = Value(0.5)
-    y = _chain(x, n, lambda v: v.relu())
-    y.backward()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50_000))
+
+    def run(n: int, shape: tuple[int, ...]) -> None:
+        _chain(Value(0.5), n, lambda v: v.relu()).backward()
+
+    return _tasks(run, arrays=False)
 
 
-def run_autograd(n: int, shape: tuple[int, ...]) -> None:
+def autograd_tasks() -> dict[str, Callable[[], None]] | None:
+    if optional("autograd") is None:
+        return None
     import autograd
     import autograd.numpy as anp
 
-    def f(x):
-        return anp.sum(_chain(x, n, anp.tanh))
+    def run(n: int, shape: tuple[int, ...]) -> None:
+        f = lambda x: anp.sum(_chain(x, n, anp.tanh))
+        autograd.grad(f)(np.full(shape, 0.5, np.float32) if shape else 0.5)
 
-    autograd.grad(f)(np.full(shape, 0.5, np.float32) if shape else 0.5)
+    return _tasks(run)
 
 
-def run_mygrad(n: int, shape: tuple[int, ...]) -> None:
+def mygrad_tasks() -> dict[str, Callable[[], None]] | None:
+    if optional("mygrad") is None:
+        return None
     import mygrad as mg
 
-    x = mg.tensor(np.full(shape, 0.5, np.float32))
-    y = _chain(x, n, mg.tanh)
-    (y.sum() if shape else y).backward()
+    def run(n: int, shape: tuple[int, ...]) -> None:
+        y = _chain(mg.tensor(np.full(shape, 0.5, np.float32)), n, mg.tanh)
+        (y.sum() if shape else y).backward()
+
+    return _tasks(run)
 
 
-def _measure(fn: Callable[[], None], repeat: int) -> float | str:
-    try:
-        return best_of(fn, repeat=repeat)
-    except RecursionError:
-        return "fails: RecursionError"
-    except Exception as exc:  # a peer's own limitation, reported rather than hidden
-        return f"fails: {type(exc).__name__}: {exc}"[:80]
+LIBRARIES = {
+    "tinygraph": tinygraph_tasks,
+    "pytorch": torch_tasks,
+    "micrograd*": micrograd_tasks,
+    "hips-autograd": autograd_tasks,
+    "mygrad": mygrad_tasks,
+}
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="runs per figure (the fastest is kept)")
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke check)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed loops per figure (the best is kept)")
+    parser.add_argument("--quick", action="store_true", help="the short chains only, 2 loops (a smoke check)")
+    parser.add_argument("--only", choices=sorted(TASKS), action="append", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=sorted(LIBRARIES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    n_short, n_long = (200, 2_000) if args.quick else (2_000, 100_000)
+    names = args.only or (["scalar", "4x4"] if args.quick else list(TASKS))
     repeat = 2 if args.quick else args.repeat
-    torch = setup_torch()
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50_000))  # micrograd's backward recurses
+    if args.worker:
+        run_worker(LIBRARIES[args.worker](), names, repeat)
+        return {}
     print(environment())
+    times = {lib: time_in_process(__file__, lib, names, repeat) for lib in LIBRARIES}
     results: dict[str, dict[str, Any]] = {}
-
-    for shape, label in [((), "scalar"), ((4, 4), "(4,4) float32")]:
-        rows: list[tuple[str, float | str]] = []
-        rows.append(("tinygraph", _measure(lambda s=shape: run_tinygraph(n_short, s), repeat)))
-        if torch is not None:
-            rows.append(("pytorch", _measure(lambda s=shape: run_torch(torch, n_short, s), repeat)))
-        if optional("micrograd") is not None and not shape:
-            rows.append(("micrograd*", _measure(lambda: run_micrograd(n_short), repeat)))
-        if optional("autograd") is not None:
-            rows.append(("hips-autograd", _measure(lambda s=shape: run_autograd(n_short, s), repeat)))
-        if optional("mygrad") is not None:
-            rows.append(("mygrad", _measure(lambda s=shape: run_mygrad(n_short, s), repeat)))
-        per_op = [(name, v / n_short * 1e6 if isinstance(v, float) else v) for name, v in rows]
-        print_table(f"{n_short:,}-op chain, {label}, forward+backward", "µs/op", per_op)
-        results[label] = dict(per_op)
-    if optional("micrograd") is not None:
-        print("  * micrograd has no tanh; relu stands in for it (scalar chain only: it has no arrays)")
-
-    rows = [("tinygraph", _measure(lambda: run_tinygraph(n_long, ()), max(2, repeat // 2)))]
-    if torch is not None:
-        rows.append(("pytorch", _measure(lambda: run_torch(torch, n_long, ()), max(2, repeat // 2))))
-    if optional("autograd") is not None:
-        rows.append(("hips-autograd", _measure(lambda: run_autograd(n_long, ()), 2)))
-    if optional("mygrad") is not None:
-        rows.append(("mygrad", _measure(lambda: run_mygrad(n_long, ()), 2)))
-    print_table(f"{n_long:,}-op scalar chain, forward+backward", "s", rows)
-    results["long chain"] = dict(rows)
+    for name in names:
+        title, unit = TASKS[name]
+        scale = 1e3 / SHORT if unit == "µs/op" else 1e-3  # from ms per call
+        figures = {lib: t[name] for lib, t in times.items() if t.get(name) is not None}
+        reference = figures.get("pytorch")
+        print(f"\n{title}")
+        for lib, ms in figures.items():
+            if isinstance(ms, str):
+                print(f"  {lib:<14} {ms}")
+                continue
+            ratio = f"{ms / reference:5.2f}× pytorch" if isinstance(reference, float) else ""
+            print(f"  {lib:<14} {ms * scale:10.3f} {unit:<6} {ratio}")
+        results[name] = {lib: (ms * scale if isinstance(ms, float) else ms) for lib, ms in figures.items()}
+    print("\n* micrograd has no tanh; its relu stands in (scalar chains only: it has no arrays)")
     return results
 
 

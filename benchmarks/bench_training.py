@@ -7,7 +7,7 @@ Two workloads, float32:
 2. rnn: an Elman RNN (tanh; input 32, hidden 128) over a sequence of length 50 with batch 16,
    forward and backward of ``sum(all hidden states)`` (gradients of the four weights).
 
-Each figure is the median over several timed loops, in milliseconds per call, with each library
+Each figure is the best of several timed loops, in milliseconds per call, with each library
 timed in its own process; the ratio column is time / PyTorch's time. Run::
 
     python benchmarks/bench_training.py [--repeat 7] [--only mlp|rnn] [--profile mlp|rnn] [--demo]
@@ -20,15 +20,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import environment
-from bench_composites import measure
+from _harness import environment, run_worker, time_in_process
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -215,22 +211,6 @@ WORKLOADS = {
 }
 
 
-def run_worker(library: str, names: list[str], repeat: int) -> None:
-    """Time one library's workloads in this process and print them as JSON."""
-    workloads = WORKLOADS[library]()
-    result = {name: (measure(workloads[name], repeat) if workloads else None) for name in names}
-    print(json.dumps(result))
-
-
-def time_library(library: str, names: list[str], repeat: int) -> dict[str, float | None]:
-    """Time a library in a fresh process (PyTorch's idle OpenMP threads must not slow the others)."""
-    command = [sys.executable, __file__, "--worker", library, "--repeat", str(repeat)]
-    for name in names:
-        command += ["--only", name]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def time_demo() -> None:
     """Run the main demo with its default settings and report its training time."""
     import importlib.util
@@ -258,7 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
-        run_worker(args.worker, names, args.repeat)
+        run_worker(WORKLOADS[args.worker](), names, args.repeat)
         return
     if args.profile:
         import cProfile
@@ -271,8 +251,8 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return
     print(environment())
-    times = {lib: time_library(lib, names, args.repeat) for lib in WORKLOADS}
-    print(f"float32, median of {args.repeat} loops, ms per call (each library in its own process)")
+    times = {lib: time_in_process(__file__, lib, names, args.repeat) for lib in WORKLOADS}
+    print(f"float32, best of {args.repeat} loops, ms per call (each library in its own process)")
     header = f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in WORKLOADS) + f"{'target':>10}"
     print(header)
     print("-" * len(header))
