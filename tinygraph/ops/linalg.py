@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph.node import Node
 from tinygraph.ops.axes import matrix_transpose_axes
 from tinygraph.registry import Sample, primitive
 
@@ -17,11 +18,26 @@ def _col(xp, a):
     return xp.reshape(a, a.shape + (1,))
 
 
+def _is_transposed_matrix(a) -> bool:
+    """True for a 2-D operand stored column-major (typically ``w.T`` of a row-major ``w``).
+
+    A layout check only (no value is read), so rules may branch on it on arrays and Nodes alike.
+    """
+    value = a.data if isinstance(a, Node) else a
+    flags = getattr(value, "flags", None)
+    return value.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
+# Each gradient is computed in its operand's memory layout (PyTorch's "gradient layout contract"):
+# for a transposed weight (x @ w.T, as in linear layers) the gradient (Gᵀ X)ᵀ is then a view of a
+# row-major array, and the leaf copy that owns it is a plain copy, not a strided transpose.
 def _matmul_vjp_x(xp, g, z, x, y):
     if y.ndim == 1:
         return g * y if x.ndim == 1 else _col(xp, g) * y
     if x.ndim == 1:
         return xp.reshape(xp.matmul(y, _col(xp, g)), y.shape[:-1])
+    if _is_transposed_matrix(x) and g.ndim == 2:
+        return _mT(xp, xp.matmul(y, _mT(xp, g)))
     return xp.matmul(g, _mT(xp, y))
 
 
@@ -30,6 +46,8 @@ def _matmul_vjp_y(xp, g, z, x, y):
         return g * x if y.ndim == 1 else _col(xp, x) * xp.reshape(g, g.shape[:-1] + (1, g.shape[-1]))
     if y.ndim == 1:
         return xp.reshape(xp.matmul(_mT(xp, x), _col(xp, g)), x.shape[:-2] + (x.shape[-1],))
+    if _is_transposed_matrix(y) and g.ndim == 2:
+        return _mT(xp, xp.matmul(_mT(xp, g), x))
     return xp.matmul(_mT(xp, x), g)
 
 
@@ -46,6 +64,7 @@ def _matmul_vjp_y(xp, g, z, x, y):
         Sample((2, 1, 3, 4), (5, 4, 2)),
         Sample((4,), (2, 4, 3)),
         Sample((2, 3, 4), (4,)),
+        Sample((3, 4), np.ones((2, 4), np.float32).T),  # a transposed (column-major) constant
     ),
 )
 def matmul(x, y):
