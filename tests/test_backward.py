@@ -227,6 +227,11 @@ def test_matmul_shape_error_names_both_shapes_and_the_op():
     assert str(info.value).startswith("matmul: shapes (3, 4) and (5, 6) are not aligned")
 
 
+def test_matmul_batch_mismatch_names_the_batch_axes():
+    with pytest.raises(tg.OpError, match=r"matmul: the batch axes of shapes \(2, 3, 4\) and \(5, 4, 2\)"):
+        tg.tensor(np.ones((2, 3, 4))) @ tg.tensor(np.ones((5, 4, 2)))
+
+
 def test_op_errors_name_the_op_and_shapes():
     with pytest.raises(tg.OpError, match=r"add: cannot apply to inputs \(2,\) float32 and \(3,\) float32"):
         tg.tensor([1.0, 2.0]) + tg.tensor([1.0, 2.0, 3.0])
@@ -238,6 +243,8 @@ def test_op_errors_name_the_op_and_shapes():
         tg.tensor(np.ones((0, 2))).max(axis=0)
     with pytest.raises(tg.OpError, match=r"pad: pad widths must be non-negative"):
         tg.pad(tg.tensor(np.ones(3)), -1)
+    with pytest.raises(tg.OpError, match=r"transpose: axes \(0, 0\) are not a permutation"):
+        tg.tensor(np.ones((2, 3))).transpose(0, 0)
     with pytest.raises(TypeError, match=r"exp: takes 1 inputs, got 2"):
         tg.exp(tg.tensor(1.0), 2)
     with pytest.raises(TypeError, match=r"sum: unexpected keyword argument"):

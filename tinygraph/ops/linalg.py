@@ -69,14 +69,28 @@ def _matmul_vjp_y(xp, g, z, x, y):
 )
 def matmul(x, y):
     """Matrix product ``x @ y`` with numpy's rules for 1-D and batched (broadcast) operands."""
-    xs, ys = np.shape(x), np.shape(y)
+    try:
+        return np.matmul(x, y)
+    except ValueError as exc:
+        raise ValueError(_matmul_mismatch(np.shape(x), np.shape(y)) or str(exc)) from exc
+
+
+def _matmul_mismatch(xs: tuple[int, ...], ys: tuple[int, ...]) -> str | None:
+    """Why ``x @ y`` cannot be taken for these shapes, or None if the core dimensions fit."""
     if not xs or not ys:
-        raise ValueError(f"matmul: both inputs need at least 1 dimension, got shapes {xs} and {ys}")
+        return f"matmul: both inputs need at least 1 dimension, got shapes {xs} and {ys}"
     k_left = xs[-1]
     k_right, which = (ys[-2], "second-to-last") if len(ys) >= 2 else (ys[0], "only")
     if k_left != k_right:
-        raise ValueError(
+        return (
             f"matmul: shapes {xs} and {ys} are not aligned: the last axis of the first ({k_left}) "
             f"must equal the {which} axis of the second ({k_right})"
         )
-    return np.matmul(x, y)
+    try:
+        np.broadcast_shapes(xs[:-2], ys[:-2])
+    except ValueError:
+        return (
+            f"matmul: the batch axes of shapes {xs} and {ys} ({xs[:-2]} and {ys[:-2]}) do not "
+            "broadcast together"
+        )
+    return None

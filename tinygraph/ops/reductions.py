@@ -19,6 +19,20 @@ _SAMPLES = (
 )
 
 
+def _reduce(fn, op: str, x, axis, keepdims):
+    """``fn(x, axis, keepdims)``; on failure, the clear error naming ``op`` (built only then).
+
+    Also accepts what numpy refuses but users write: a list of axes.
+    """
+    try:
+        return fn(x, axis=axis, keepdims=keepdims)
+    except (TypeError, ValueError):  # numpy's AxisError is a ValueError
+        axes = normalize_axes(axis, np.ndim(x), op)  # raises the clear error for a bad axis
+        if fn in (np.max, np.min):
+            _check_nonempty(x, axes, op)
+        return fn(x, axis=axes, keepdims=keepdims)
+
+
 def _spread(xp, g, x, axis):
     """Broadcast the gradient of a reduction back over the reduced axes of ``x``."""
     return xp.broadcast_to(xp.reshape(g, kept_shape(x.shape, axis)), x.shape)
@@ -32,8 +46,7 @@ def _spread(xp, g, x, axis):
 )
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (None: all axes), ``z = Σ x``."""
-    normalize_axes(axis, np.ndim(x), "sum")
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return _reduce(np.sum, "sum", x, axis, keepdims)
 
 
 @primitive(
@@ -44,8 +57,7 @@ def sum(x, axis=None, keepdims=False):
 )
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` (None: all axes), ``z = (1/n) Σ x``."""
-    normalize_axes(axis, np.ndim(x), "mean")
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    return _reduce(np.mean, "mean", x, axis, keepdims)
 
 
 def _extreme_vjp(xp, g, z, x, axis, keepdims):
@@ -69,8 +81,7 @@ def _check_nonempty(x, axis, op):
 )
 def max(x, axis=None, keepdims=False):
     """Maximum over ``axis``; tied maxima share the gradient evenly."""
-    _check_nonempty(x, axis, "max")
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return _reduce(np.max, "max", x, axis, keepdims)
 
 
 @primitive(
@@ -81,5 +92,4 @@ def max(x, axis=None, keepdims=False):
 )
 def min(x, axis=None, keepdims=False):
     """Minimum over ``axis``; tied minima share the gradient evenly."""
-    _check_nonempty(x, axis, "min")
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return _reduce(np.min, "min", x, axis, keepdims)

@@ -36,14 +36,12 @@ def _inverse_axes(axes):
 )
 def transpose(x, axes=None):
     """Permute the axes (None: reverse them), as ``numpy.transpose``."""
-    if axes is not None:
-        axes = tuple(int(a) for a in axes)
-        if sorted(a % max(np.ndim(x), 1) for a in axes) != list(range(np.ndim(x))) or len(axes) != np.ndim(x):
-            raise ValueError(
-                f"transpose: axes {axes} are not a permutation of the {np.ndim(x)} axes "
-                f"of shape {np.shape(x)}"
-            )
-    return np.transpose(x, axes)
+    try:
+        return np.transpose(x, axes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"transpose: axes {axes!r} are not a permutation of the {np.ndim(x)} axes of shape {np.shape(x)}"
+        ) from exc
 
 
 @primitive(
