@@ -9,16 +9,17 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 
-@dataclass(frozen=True, eq=False)
 class ScopeFrame:
     """One call of a composite op: its registered name and a number unique to the call."""
 
-    name: str
-    call_id: int
+    __slots__ = ("call_id", "name")
+
+    def __init__(self, name: str, call_id: int) -> None:
+        self.name = name
+        self.call_id = call_id
 
     def __repr__(self) -> str:
         return f"{self.name}#{self.call_id}"
@@ -84,12 +85,18 @@ def detect_anomaly() -> Iterator[None]:
         STATE.anomaly = previous
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[ScopeFrame]:
-    """Record every node made inside the block as part of one call of the composite ``name``."""
+def _push_scope(name: str) -> tuple[ScopeFrame, tuple[ScopeFrame, ...] | None]:
+    """Enter a new call of composite ``name``; returns the frame and the scope to restore."""
     frame = ScopeFrame(name, next(_call_ids))
     previous = STATE.scope
     STATE.scope = (frame,) if previous is None else previous + (frame,)
+    return frame, previous
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[ScopeFrame]:
+    """Record every node made inside the block as part of one call of the composite ``name``."""
+    frame, previous = _push_scope(name)
     try:
         yield frame
     finally:
@@ -107,8 +114,11 @@ def in_scope(name: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with scope(name):
+            _, previous = _push_scope(name)  # inlined rather than `with scope(...)`: half the cost
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                STATE.scope = previous
 
         return wrapper  # type: ignore[return-value]
 
