@@ -73,6 +73,17 @@ def time_in_process(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def profile(fn: Callable[[], None], calls: int, rows: int = 20) -> None:
+    """Run ``fn`` ``calls`` times under cProfile and print the ``rows`` hottest functions."""
+    import cProfile
+    import pstats
+
+    fn()
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [fn() for _ in range(calls)])
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(rows)
+
+
 def optional(module: str) -> Any:
     """Import a peer framework if it is installed, else None."""
     try:

@@ -22,7 +22,7 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from _harness import environment, run_worker, time_in_process
+from _harness import environment, profile, run_worker, time_in_process
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -246,14 +246,7 @@ def main() -> None:
         run_worker(WORKLOADS[args.worker](), names, args.repeat)
         return
     if args.profile:
-        import cProfile
-        import pstats
-
-        fn = tinygraph_workloads()[args.profile]
-        fn()
-        profiler = cProfile.Profile()
-        profiler.runcall(lambda: [fn() for _ in range(50)])
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        profile(tinygraph_workloads()[args.profile], calls=50, rows=20)
         return
     env = MALLOC_REUSE if args.malloc_reuse else None
     times = {lib: time_in_process(__file__, lib, names, args.repeat, env) for lib in WORKLOADS}

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import environment, run_worker, time_in_process
+from _harness import environment, profile, run_worker, time_in_process
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -241,14 +241,7 @@ def main() -> None:
         run_worker(WORKLOADS[args.worker](), names, args.repeat)
         return
     if args.profile:
-        import cProfile
-        import pstats
-
-        fn = tinygraph_workloads()[args.profile]
-        fn()
-        profiler = cProfile.Profile()
-        profiler.runcall(lambda: [fn() for _ in range(100)])
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        profile(tinygraph_workloads()[args.profile], calls=100, rows=25)
         return
     print(environment())
     times = {lib: time_in_process(__file__, lib, names, args.repeat) for lib in WORKLOADS}

@@ -27,7 +27,7 @@ import numpy as np
 import tinygraph as tg
 import tinygraph.functional as F
 from tinygraph import nn
-from tinygraph.render import GraphvizNotFoundError, Rendering
+from tinygraph.render import Rendering
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,14 +119,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, picture in renderings().items():
-        try:
-            path = Path(picture.render(args.out / name, format=args.format, cleanup=True))
-        except GraphvizNotFoundError as exc:
-            path = args.out / f"{name}.gv"
-            path.write_text(picture.source, encoding="utf-8")
-            print(f"(no picture: {exc})")
-        print(f"wrote {path}")
-        written.append(path)
+        written.append(picture.write(args.out / name, format=args.format))
+        print(f"wrote {written[-1]}")
     return written
 
 

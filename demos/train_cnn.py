@@ -156,7 +156,6 @@ def plot_filters(weight: np.ndarray, path: Path) -> None:
 
 def render_step(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> list[Path]:
     """Render one training step's loss graph, collapsed and with the convolutions expanded."""
-    from tinygraph.render import GraphvizNotFoundError
 
     model.zero_grad()
     loss = F.cross_entropy(model(tg.tensor(x, name="images")), y)
@@ -167,16 +166,7 @@ def render_step(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> li
         "step_conv_expanded": tg.render(loss, expand={"conv2d"}, title=title + " (convolutions expanded)"),
     }
     model.zero_grad()
-    written = []
-    for name, picture in pictures.items():
-        try:
-            written.append(Path(picture.render(out / name, format="svg", cleanup=True)))
-        except GraphvizNotFoundError as exc:
-            source = out / f"{name}.gv"
-            source.write_text(picture.source)
-            print(f"note: {exc}; wrote the DOT source {source} instead")
-            written.append(source)
-    return written
+    return [picture.write(out / name) for name, picture in pictures.items()]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

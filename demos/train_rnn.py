@@ -80,7 +80,6 @@ def accuracy(model: BitCounter, x: np.ndarray, y: np.ndarray) -> float:
 
 def render_unrolled(model: BitCounter, out: Path, length: int = 4) -> list[Path]:
     """Render the loss of two short sequences: the unrolled RNN, collapsed and expanded."""
-    from tinygraph.render import GraphvizNotFoundError
 
     bits = np.array([[1, 0, 1, 1], [0, 1, 0, 0]], dtype=np.float32)[:, :length, None]
     labels = bits.sum(axis=(1, 2)).astype(np.int64)
@@ -91,16 +90,7 @@ def render_unrolled(model: BitCounter, out: Path, length: int = 4) -> list[Path]
         "rnn_unrolled": tg.render(loss, backward=True, title=title, rankdir="LR"),
         "rnn_unrolled_expanded": tg.render(loss, expand={"rnn_cell"}, title=title + " (steps expanded)"),
     }
-    written = []
-    for name, picture in pictures.items():
-        try:
-            written.append(Path(picture.render(out / name, format="svg", cleanup=True)))
-        except GraphvizNotFoundError as exc:
-            source = out / f"{name}.gv"
-            source.write_text(picture.source)
-            print(f"note: {exc}; wrote the DOT source {source} instead")
-            written.append(source)
-    return written
+    return [picture.write(out / name) for name, picture in pictures.items()]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -350,3 +350,14 @@ def test_large_values_summary_flags_nan_and_inf():
     bad = tg.tensor(values, name="bad")
     nodes = by_first_line(parse(tg.render(bad.sum())))
     assert "[0, 29] mean 15.18 (2 nan/inf!)" in nodes["bad"][1]  # stats of the finite values
+
+
+def test_write_saves_the_picture_or_falls_back_to_dot_source(tmp_path, monkeypatch, capsys):
+    x = tg.tensor(2.0, requires_grad=True, name="x")
+    picture = tg.render(x * 3)
+    written = picture.write(tmp_path / "graph")
+    assert written == tmp_path / "graph.svg" and written.read_text().lstrip().startswith("<?xml")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
+    fallback = picture.write(tmp_path / "again")
+    assert fallback == tmp_path / "again.gv" and fallback.read_text() == picture.source
+    assert "apt-get install graphviz" in capsys.readouterr().out

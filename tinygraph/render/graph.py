@@ -8,6 +8,7 @@ the forward pass.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import graphviz
@@ -50,6 +51,21 @@ class Rendering(graphviz.Digraph):
             if isinstance(exc, GraphvizNotFoundError):
                 raise
             raise GraphvizNotFoundError(str(exc)) from exc
+
+    def write(self, path: str | Path, format: str = "svg") -> Path:
+        """Write the picture to ``path`` with the suffix of ``format``, and return its path.
+
+        Without graphviz's ``dot`` program, the DOT source is written to ``path.gv`` instead (and
+        the reason printed), so a script still leaves something to look at.
+        """
+        path = Path(path)
+        try:
+            return Path(self.render(path, format=format, cleanup=True))
+        except GraphvizNotFoundError as exc:
+            source = path.with_suffix(".gv")
+            source.write_text(self.source, encoding="utf-8")
+            print(f"note: {exc}; wrote the DOT source {source} instead")
+            return source
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
