@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph import _pool
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
 from tinygraph.node import Node, as_array
@@ -187,7 +188,12 @@ def _accumulate_leaf(leaf: Node, g: Any) -> None:
     value = g.data if isinstance(g, Node) else g
     if leaf._grad is None:
         # Own the first gradient: it may be the very array another node or the caller holds.
-        leaf._grad = value.copy() if type(value) is np.ndarray else value
+        # (Into reusable memory: `.grad = None` each step would otherwise free and refault it.)
+        if type(value) is np.ndarray:
+            owned = _pool.empty(value.shape, value.dtype)
+            np.copyto(owned, value)
+            value = owned
+        leaf._grad = value
     else:
         leaf._grad = leaf._grad + value
 

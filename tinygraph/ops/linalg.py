@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph import _pool
 from tinygraph.node import Node
 from tinygraph.ops.axes import matrix_transpose_axes
 from tinygraph.registry import Sample, primitive
@@ -70,6 +71,9 @@ def _matmul_vjp_y(xp, g, z, x, y):
 def matmul(x, y):
     """Matrix product ``x @ y`` with numpy's rules for 1-D and batched (broadcast) operands."""
     try:
+        if np.ndim(x) == 2 and np.ndim(y) == 2:  # the large products of linear and conv layers
+            out = _pool.empty((np.shape(x)[0], np.shape(y)[1]), np.result_type(x, y))
+            return np.matmul(x, y, out=out)
         return np.matmul(x, y)
     except ValueError as exc:
         raise ValueError(_matmul_mismatch(np.shape(x), np.shape(y)) or str(exc)) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph import _pool
 from tinygraph.node import Node
 from tinygraph.ops.axes import normalize_axes, sum_to_axes
 from tinygraph.registry import Sample, primitive
@@ -20,8 +21,19 @@ from tinygraph.registry import Sample, primitive
     samples=(Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,)), Sample((6,), shape=(3, 1, 2))),
 )
 def reshape(x, shape):
-    """Give ``x`` a new shape with the same number of elements (one entry may be -1)."""
-    return np.reshape(x, shape)
+    """Give ``x`` a new shape with the same number of elements (one entry may be -1).
+
+    A view when the memory layout allows it; otherwise a copy (into reusable memory when large:
+    the im2col matrix of a convolution is such a copy).
+    """
+    try:
+        return np.reshape(x, shape, copy=False)
+    except ValueError:
+        pass  # a copy is needed (or the shape does not fit, which reshaping the copy reports)
+    x = np.asarray(x)
+    out = _pool.empty(x.shape, x.dtype)
+    np.copyto(out, x)
+    return out.reshape(shape)
 
 
 def _inverse_axes(axes):
@@ -165,7 +177,10 @@ def pad(x, pad_width):
         raise ValueError(
             f"pad: pad_width {pad_width!r} does not fit an input of shape {np.shape(x)}"
         ) from exc
-    return np.pad(x, pairs)
+    x = np.asarray(x)
+    out = _pool.zeros(tuple(n + b + a for n, (b, a) in zip(x.shape, pairs)), x.dtype)
+    out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, pairs))] = x
+    return out
 
 
 def _concat_slice(g, xs, axis, index):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from tinygraph import _pool
 from tinygraph.registry import Sample, primitive
 
 
@@ -102,11 +103,11 @@ def _new_like_layout(x: np.ndarray, shape: tuple[int, ...], n_lead: int, zeroed:
     The gradient reaching ``fold`` is often a transposed view (im2col keeps channels outermost);
     adding its slices into an array laid out the same way is about 20% faster.
     """
-    new = np.zeros if zeroed else np.empty
+    new = _pool.zeros if zeroed else _pool.empty
     order = sorted(range(n_lead), key=lambda a: -x.strides[a])
     if order == list(range(n_lead)):
-        return new(shape, dtype=x.dtype)
-    permuted = new(tuple(shape[a] for a in order) + shape[n_lead:], dtype=x.dtype)
+        return new(shape, x.dtype)
+    permuted = new(tuple(shape[a] for a in order) + shape[n_lead:], x.dtype)
     return permuted.transpose(tuple(int(i) for i in np.argsort(order)) + tuple(range(n_lead, len(shape))))
 
 

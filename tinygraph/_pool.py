@@ -1,0 +1,95 @@
+"""Reusable memory for large temporary arrays (the idea behind PyTorch's caching allocator).
+
+Freeing a large array hands its pages back to the operating system, and allocating the next one
+faults them back in, 4 KiB at a time: about 2,300 page faults (≈ 5 ms) in every conv2d training
+step on a small machine. :func:`empty` hands a pooled array out again once nothing but the pool
+refers to it. Everything made from an array — a view, a reshape, a node holding it, a gradient
+in flight — keeps a reference to it (numpy views refer to their base), so the reference count
+says exactly when no one can observe the reuse.
+
+Only arrays of at least ``MIN_BYTES`` are pooled; at most ``MAX_PER_KEY`` per shape and dtype and
+``MAX_BYTES`` in all are kept. :func:`clear` releases them. Not thread-safe (neither is recording a
+graph).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+MIN_BYTES = 1 << 20
+MAX_PER_KEY = 4
+MAX_BYTES = 1 << 29
+
+_pool: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
+_pooled_bytes = 0
+
+
+def _idle(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The first array of ``arrays`` that nothing outside the pool refers to, or None."""
+    for array in arrays:
+        if sys.getrefcount(array) <= _IDLE_REFCOUNT:
+            return array
+    return None
+
+
+def _calibrate() -> int:
+    """The reference count :func:`_idle` sees for an array that only the pool holds.
+
+    Found by running :func:`_idle` itself, not assumed, so an interpreter that counts loop
+    variables differently cannot make an array in use look idle: if one more holder does not
+    make the array look busy, reuse is turned off (-1).
+    """
+    global _IDLE_REFCOUNT
+    probe = [np.empty(1)]
+    idle = -1
+    for candidate in range(1, 16):
+        _IDLE_REFCOUNT = candidate
+        if _idle(probe) is not None:
+            idle = candidate
+            break
+    held = probe[0]
+    _IDLE_REFCOUNT = idle
+    if idle < 0 or _idle(probe) is not None:
+        return -1
+    del held
+    return idle
+
+
+_IDLE_REFCOUNT = _calibrate()
+
+
+def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array, reused from the pool when a large idle one fits."""
+    dtype = np.dtype(dtype)
+    shape = tuple(int(d) for d in shape)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    key = (shape, dtype)
+    arrays = _pool.setdefault(key, [])
+    array = _idle(arrays)
+    if array is not None:
+        return array
+    array = np.empty(shape, dtype)
+    global _pooled_bytes
+    if len(arrays) < MAX_PER_KEY and _pooled_bytes + nbytes <= MAX_BYTES:
+        arrays.append(array)
+        _pooled_bytes += nbytes
+    return array
+
+
+def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A C-contiguous array of zeros, reusing pooled memory when a large idle array fits."""
+    array = empty(shape, dtype)
+    array.fill(0)
+    return array
+
+
+def clear() -> None:
+    """Release every pooled array (arrays still in use stay valid: they are only forgotten)."""
+    global _pooled_bytes
+    _pool.clear()
+    _pooled_bytes = 0
