@@ -190,9 +190,12 @@ def _accumulate_leaf(leaf: Node, g: Any) -> None:
         # Own the first gradient: it may be the very array another node or the caller holds.
         # (Into reusable memory: `.grad = None` each step would otherwise free and refault it.)
         if type(value) is np.ndarray:
-            owned = _pool.empty(value.shape, value.dtype)
-            np.copyto(owned, value)
-            value = owned
+            if value.nbytes >= _pool.MIN_BYTES:
+                owned = _pool.empty(value.shape, value.dtype)
+                np.copyto(owned, value)
+                value = owned
+            else:
+                value = value.copy()
         leaf._grad = value
     else:
         leaf._grad = leaf._grad + value

@@ -71,8 +71,14 @@ def _matmul_vjp_y(xp, g, z, x, y):
 def matmul(x, y):
     """Matrix product ``x @ y`` with numpy's rules for 1-D and batched (broadcast) operands."""
     try:
-        if np.ndim(x) == 2 and np.ndim(y) == 2:  # the large products of linear and conv layers
-            out = _pool.empty((np.shape(x)[0], np.shape(y)[1]), np.result_type(x, y))
+        if (  # a large product of two matrices (conv's im2col): into reusable memory
+            type(x) is np.ndarray
+            and type(y) is np.ndarray
+            and x.ndim == 2
+            and y.ndim == 2
+            and x.shape[0] * y.shape[1] * x.itemsize >= _pool.MIN_BYTES
+        ):
+            out = _pool.empty((x.shape[0], y.shape[1]), np.result_type(x, y))
             return np.matmul(x, y, out=out)
         return np.matmul(x, y)
     except ValueError as exc:

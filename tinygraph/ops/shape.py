@@ -49,7 +49,7 @@ def _inverse_axes(axes):
 def transpose(x, axes=None):
     """Permute the axes (None: reverse them), as ``numpy.transpose``."""
     try:
-        return np.transpose(x, axes)
+        return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"transpose: axes {axes!r} are not a permutation of the {np.ndim(x)} axes of shape {np.shape(x)}"
