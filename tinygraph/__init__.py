@@ -6,7 +6,13 @@ flow through. ``import tinygraph as tg``.
 
 from __future__ import annotations
 
-from tinygraph import data, functional, nn, optim
+from tinygraph import (
+    _malloc,  # noqa: F401  first: glibc keeps freed arrays for reuse (see _malloc)
+    data,
+    functional,
+    nn,
+    optim,
+)
 from tinygraph._state import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
 from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
