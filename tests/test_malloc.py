@@ -28,8 +28,6 @@ def test_importing_tinygraph_tunes_glibc_on_linux():
             [sys.executable, "-c", code], env=env, capture_output=True, text=True
         ).stdout.strip()
 
-    import os
-
     base = {
         k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "TINYGRAPH_MALLOC_TUNING"
     }
