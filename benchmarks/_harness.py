@@ -3,6 +3,10 @@
 Every library is timed in a fresh process of its own (``time_in_process`` re-runs the calling
 script with ``--worker LIBRARY``): one library's objects then never slow another's garbage
 collector, and PyTorch's idle OpenMP threads never compete with another library's BLAS threads.
+
+Every worker runs with the same memory allocator settings: by default the glibc thresholds that
+importing tinygraph sets for itself (``tinygraph/_malloc.py``), given to all libraries alike;
+with ``--glibc-defaults``, glibc's defaults for all of them.
 """
 
 from __future__ import annotations
@@ -60,6 +64,24 @@ def run_worker(workloads: Workloads | None, names: list[str], repeat: int) -> No
     print(json.dumps(result))
 
 
+SAME_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+GLIBC_DEFAULTS = {"TINYGRAPH_MALLOC_TUNING": "0"}
+
+
+def add_allocator_option(parser: Any) -> None:
+    """The ``--glibc-defaults`` switch shared by the benchmark scripts."""
+    parser.add_argument(
+        "--glibc-defaults",
+        action="store_true",
+        help="run every library with glibc's default allocator settings (tinygraph's tuning off)",
+    )
+
+
+def allocator_env(args: Any) -> dict[str, str]:
+    """The allocator environment every worker gets (the same for all libraries)."""
+    return GLIBC_DEFAULTS if args.glibc_defaults else SAME_ALLOCATOR
+
+
 def time_in_process(
     script: str, library: str, names: list[str], repeat: int, env: Mapping[str, str] | None = None
 ) -> dict[str, float | str | None]:
@@ -67,9 +89,8 @@ def time_in_process(
     command = [sys.executable, script, "--worker", library, "--repeat", str(repeat)]
     for name in names:
         command += ["--only", name]
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
-    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "TINYGRAPH_MALLOC"))}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env={**base, **(env or {})})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -10,7 +10,7 @@ Three workloads, float32, forward + backward each:
 Each figure is the best of several timed loops (as ``timeit``), in milliseconds; the ratio column is
 time / PyTorch's time. Libraries that are not installed are shown as "-". Run::
 
-    python benchmarks/bench_composites.py [--repeat 7] [--only conv2d|ce|lenet] [--malloc-reuse]
+    python benchmarks/bench_composites.py [--repeat 7] [--only conv2d|ce|lenet] [--glibc-defaults]
     python benchmarks/bench_composites.py --profile conv2d|ce|lenet
 
 ``--profile`` runs tinygraph's version of one workload under cProfile and prints the hot spots.
@@ -22,7 +22,7 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from _harness import environment, profile, run_worker, time_in_process
+from _harness import add_allocator_option, allocator_env, environment, profile, run_worker, time_in_process
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -222,11 +222,6 @@ WORKLOADS = {
 }
 
 
-# glibc keeps freed memory for reuse instead of returning it to the system (and faulting it back in
-# page by page on the next step): about 2,300 page faults per conv2d step otherwise.
-MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,11 +229,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", choices=sorted(LABELS), action="append")
     parser.add_argument("--profile", choices=sorted(LABELS))
-    parser.add_argument(
-        "--malloc-reuse",
-        action="store_true",
-        help="run every library with glibc's free-memory trimming off (MALLOC_TRIM_THRESHOLD_ etc.)",
-    )
+    add_allocator_option(parser)
     parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.only or list(LABELS)
@@ -248,12 +239,12 @@ def main() -> None:
     if args.profile:
         profile(tinygraph_workloads()[args.profile], calls=50, rows=20)
         return
-    env = MALLOC_REUSE if args.malloc_reuse else None
+    env = allocator_env(args)
     times = {lib: time_in_process(__file__, lib, names, args.repeat, env) for lib in WORKLOADS}
     print(environment())
     print(
         f"float32, best of {args.repeat} loops, ms per call (each library in its own process); "
-        "ratio = time / PyTorch" + ("; glibc malloc trimming off" if args.malloc_reuse else "")
+        "ratio = time / PyTorch" + ("; glibc's default allocator settings" if args.glibc_defaults else "")
     )
     header = f"{'workload':<52}" + "".join(f"{lib:>18}" for lib in WORKLOADS)
     print(header)

@@ -17,7 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _harness import environment, optional, run_worker, setup_torch, time_in_process
+from _harness import (
+    add_allocator_option,
+    allocator_env,
+    environment,
+    optional,
+    run_worker,
+    setup_torch,
+    time_in_process,
+)
 
 SHORT, LONG = 2_000, 100_000
 TASKS = {
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser.add_argument("--quick", action="store_true", help="the short chains only, 2 loops (a smoke check)")
     parser.add_argument("--only", choices=sorted(TASKS), action="append", help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=sorted(LIBRARIES), help=argparse.SUPPRESS)
+    add_allocator_option(parser)
     args = parser.parse_args(argv)
     names = args.only or (["scalar", "4x4"] if args.quick else list(TASKS))
     repeat = 2 if args.quick else args.repeat
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
         run_worker(LIBRARIES[args.worker](), names, repeat)
         return {}
     print(environment())
-    times = {lib: time_in_process(__file__, lib, names, repeat) for lib in LIBRARIES}
+    times = {lib: time_in_process(__file__, lib, names, repeat, allocator_env(args)) for lib in LIBRARIES}
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         title, unit = TASKS[name]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import environment, profile, run_worker, time_in_process
+from _harness import add_allocator_option, allocator_env, environment, profile, run_worker, time_in_process
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -234,6 +234,7 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(LABELS), action="append")
     parser.add_argument("--profile", choices=sorted(LABELS))
     parser.add_argument("--demo", action="store_true", help="also time the main demo's training run")
+    add_allocator_option(parser)
     parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.only or list(LABELS)
@@ -244,7 +245,9 @@ def main() -> None:
         profile(tinygraph_workloads()[args.profile], calls=100, rows=25)
         return
     print(environment())
-    times = {lib: time_in_process(__file__, lib, names, args.repeat) for lib in WORKLOADS}
+    times = {
+        lib: time_in_process(__file__, lib, names, args.repeat, allocator_env(args)) for lib in WORKLOADS
+    }
     print(f"float32, best of {args.repeat} loops, ms per call (each library in its own process)")
     header = f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in WORKLOADS) + f"{'target':>10}"
     print(header)
