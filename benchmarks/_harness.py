@@ -11,6 +11,7 @@ with ``--glibc-defaults``, glibc's defaults for all of them.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
@@ -18,7 +19,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 Workloads = Mapping[str, Callable[[], None]]
@@ -68,13 +69,19 @@ SAME_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOL
 GLIBC_DEFAULTS = {"TINYGRAPH_MALLOC_TUNING": "0"}
 
 
-def add_allocator_option(parser: Any) -> None:
-    """The ``--glibc-defaults`` switch shared by the benchmark scripts."""
+def add_common_options(parser: Any, tasks: Iterable[str], libraries: Iterable[str], repeat: int) -> None:
+    """The options every benchmark script takes: ``--repeat``, ``--only TASK``,
+    ``--glibc-defaults``, and the hidden ``--worker LIBRARY`` that :func:`time_in_process` uses."""
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help="timed loops per figure (the best is kept)"
+    )
+    parser.add_argument("--only", choices=sorted(tasks), action="append", help="run only this workload")
     parser.add_argument(
         "--glibc-defaults",
         action="store_true",
         help="run every library with glibc's default allocator settings (tinygraph's tuning off)",
     )
+    parser.add_argument("--worker", choices=sorted(libraries), help=argparse.SUPPRESS)
 
 
 def allocator_env(args: Any) -> dict[str, str]:

@@ -22,7 +22,7 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from _harness import add_allocator_option, allocator_env, environment, profile, run_worker, time_in_process
+from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_in_process
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -226,11 +226,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--only", choices=sorted(LABELS), action="append")
+    add_common_options(parser, LABELS, WORKLOADS, repeat=7)
     parser.add_argument("--profile", choices=sorted(LABELS))
-    add_allocator_option(parser)
-    parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from _harness import (
-    add_allocator_option,
+    add_common_options,
     allocator_env,
     environment,
     optional,
@@ -127,11 +127,8 @@ LIBRARIES = {
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed loops per figure (the best is kept)")
+    add_common_options(parser, TASKS, LIBRARIES, repeat=5)
     parser.add_argument("--quick", action="store_true", help="the short chains only, 2 loops (a smoke check)")
-    parser.add_argument("--only", choices=sorted(TASKS), action="append", help=argparse.SUPPRESS)
-    parser.add_argument("--worker", choices=sorted(LIBRARIES), help=argparse.SUPPRESS)
-    add_allocator_option(parser)
     args = parser.parse_args(argv)
     names = args.only or (["scalar", "4x4"] if args.quick else list(TASKS))
     repeat = 2 if args.quick else args.repeat

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import add_allocator_option, allocator_env, environment, profile, run_worker, time_in_process
+from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_in_process
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -230,12 +230,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--only", choices=sorted(LABELS), action="append")
+    add_common_options(parser, LABELS, WORKLOADS, repeat=7)
     parser.add_argument("--profile", choices=sorted(LABELS))
     parser.add_argument("--demo", action="store_true", help="also time the main demo's training run")
-    add_allocator_option(parser)
-    parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
