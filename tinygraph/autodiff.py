@@ -12,7 +12,6 @@ it. Nothing here recurses, so graphs of millions of nodes are fine.
 
 from __future__ import annotations
 
-import functools
 import gc
 from collections.abc import Sequence
 from typing import Any
@@ -164,7 +163,7 @@ def _propagate(
                 for i, p in enumerate(parents):
                     if not p.requires_grad:
                         continue
-                    rule = rules[i] if variadic is None else functools.partial(variadic, index=i)
+                    rule = rules[i] if variadic is None else opdef.rule(i)  # plain lookup: hot path
                     gp = rule(xp, g, out, *inputs, **attrs) if attrs else rule(xp, g, out, *inputs)
                     value = p._value
                     if gp.shape != value.shape or gp.dtype != value.dtype:
