@@ -39,6 +39,27 @@ def test_leaf_grad_does_not_alias_the_callers_gradient():
     assert x.grad[0] == 101.0 and g[0] == 1.0
 
 
+def test_a_leaf_keeps_a_fresh_gradient_without_copying_but_never_one_held_elsewhere():
+    x = tg.tensor(np.arange(4.0), requires_grad=True)
+    h = x * 2
+    y = tg.tanh(h)
+    (h * 3).sum().backward()
+    first = x.grad
+    x.grad[:] = 0  # in place: must not reach the graph's values
+    np.testing.assert_array_equal(h.data, [0.0, 2.0, 4.0, 6.0])
+    x.grad = None
+    g = np.ones(4)
+    y.backward(g)  # tanh's rule makes a fresh array; mul's passes through a product
+    assert x.grad is not first and not np.shares_memory(x.grad, g)
+    np.testing.assert_allclose(x.grad, 2 * (1 - np.tanh(h.data) ** 2))
+    x.grad = None
+    (x + 0).backward(g)  # add's rule hands on the very array the caller holds
+    assert not np.shares_memory(x.grad, g)
+    x.grad = None
+    x.backward(g)  # the root is the leaf: the gradient is the caller's array
+    assert not np.shares_memory(x.grad, g)
+
+
 def test_gradient_fans_in_from_every_use():
     x = tg.tensor(3.0, dtype=np.float64, requires_grad=True)
     y = x * x + x * 2 + tg.exp(x * 0)

@@ -57,7 +57,12 @@ def test_node_attributes():
     assert x["kind"] == "input" and not x["requires_grad"] and not x["has_grad"]
     inside = [d for _, d in graph.nodes(data=True) if d["scope"]]
     assert inside and all(d["scope"].startswith("cross_entropy") for d in inside)
-    assert {d["op"] for d in inside} >= {"exp", "log"} or {d["op"] for d in inside} >= {"sub"}
+    assert [d["op"] for d in inside] == ["softmax_cross_entropy"]  # the fused call, as recorded
+    with tg.decompose():
+        _params, loss = mlp_loss()
+    inside = [d for _, d in tg.to_networkx(loss).nodes(data=True) if d["scope"]]
+    assert {"exp", "log", "getitem"} <= {d["op"] for d in inside}
+    assert {d["scope"] for d in inside} >= {"cross_entropy > log_softmax", "cross_entropy > nll_loss"}
     matmuls = [d for _, d in graph.nodes(data=True) if d["op"] == "matmul"]
     assert len(matmuls) == 2 and all(d["kind"] == "op" and not d["is_leaf"] for d in matmuls)
     assert {d["shape"] for d in matmuls} == {(5, 4), (5, 2)}

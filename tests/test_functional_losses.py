@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -102,9 +104,10 @@ def test_nll_loss_and_mse_loss_values():
 
 
 def test_nested_composites_nest():
-    """cross_entropy contains log_softmax, which contains logsumexp."""
+    """cross_entropy contains log_softmax, which contains logsumexp (recorded as such when decomposed)."""
     x = tg.randn(2, 3, requires_grad=True)
-    loss = F.cross_entropy(x, np.array([0, 2]))
+    with tg.decompose():
+        loss = F.cross_entropy(x, np.array([0, 2]))
     paths = {n.scope_path for n in tg.toposort([loss]) if n.op}
     assert {
         "cross_entropy > log_softmax > logsumexp",
@@ -210,3 +213,66 @@ def test_softmax_family_and_other_losses_match_pytorch():
             F.mse_loss(tg.tensor(a), tg.tensor(b), reduction=reduction).data,
             torch.nn.functional.mse_loss(torch.tensor(a), torch.tensor(b), reduction=reduction).numpy(),
         )
+
+
+def test_cross_entropy_with_class_indices_records_one_fused_op():
+    x = tg.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(x, np.array([0, 2, 1, 1]))
+    assert loss.op == "softmax_cross_entropy" and loss.scope_path == "cross_entropy"
+    assert [n.op for n in tg.toposort([loss])] == [None, "softmax_cross_entropy"]
+    assert tg.REGISTRY["softmax_cross_entropy"].fuses == "cross_entropy"
+    probs = np.full((4, 3), 1 / 3, dtype=np.float32)
+    assert F.cross_entropy(x, probs).op != "softmax_cross_entropy"  # probabilities: the definition
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("scale", ["normal", "huge", "far_below_zero", "mixed_rows", "with_minus_inf"])
+def test_fused_cross_entropy_equals_its_definition(dtype, reduction, scale):
+    """Values and gradients of the fused op and of nll_loss(log_softmax(x)), on easy and extreme logits."""
+    target = np.array([0, 4, 1, 3, 2, 2])
+    x = RNG.standard_normal((6, 5))
+    x = {
+        "normal": x,
+        "huge": x * 1000,  # exp overflows: the stable path
+        "far_below_zero": x - 900,  # every exp underflows: the stable path
+        "mixed_rows": x + np.array([[0.0], [80], [-80], [300], [-300], [5]]),
+        "with_minus_inf": np.where(np.arange(5) == (target[:, None] + 1) % 5, -np.inf, x),  # off target
+    }[scale].astype(dtype)
+    seed = RNG.standard_normal(6).astype(dtype) if reduction == "none" else None
+    results = []
+    for decomposed in (False, True):
+        logits = tg.tensor(x, requires_grad=True)
+        with tg.decompose() if decomposed else contextlib.nullcontext():
+            loss = F.cross_entropy(logits, target, reduction=reduction)
+        loss.backward(seed)
+        assert loss.dtype == dtype and logits.grad.dtype == dtype
+        results.append((loss.data, logits.grad))
+    (fused, fused_grad), (reference, reference_grad) = results
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(fused, reference, rtol=tol, atol=0)
+    np.testing.assert_allclose(fused_grad, reference_grad, rtol=tol, atol=tol)
+    assert np.isfinite(fused).all() and np.isfinite(fused_grad).all()
+
+
+def test_fused_cross_entropy_propagates_nan_and_keeps_the_saved_softmax_intact():
+    x = tg.tensor([[0.0, np.nan], [1.0, 2.0]], requires_grad=True)
+    loss = F.cross_entropy(x, np.array([0, 1]), reduction="none")
+    assert np.isnan(loss.data[0]) and np.isfinite(loss.data[1])
+    y = tg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    loss = F.cross_entropy(y, np.array([0, 1, 3]))
+    loss.backward()
+    first = y.grad.copy()
+    y.grad *= 0  # writing into .grad must not reach what the graph saved for its backward
+    loss.backward()
+    np.testing.assert_array_equal(y.grad, first)
+
+
+def test_fused_cross_entropy_second_derivatives():
+    x = tg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    for reduction in ("mean", "sum", "none"):
+
+        def fn(x, reduction=reduction):
+            return F.cross_entropy(x, np.array([1, 0, 3]), reduction=reduction)
+
+        assert gradgradcheck(fn, x)

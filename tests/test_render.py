@@ -175,6 +175,42 @@ def test_real_composites_collapse_and_open_by_name():
     assert "conv2d" in names and "cross_entropy" in names and "max_pool2d" in names
 
 
+def test_an_opened_fused_call_is_drawn_as_its_definition_without_changing_the_graph():
+    kernel, loss = small_cnn_loss()
+    recorded = [(n.op, n.scope_path) for n in tg.toposort([loss], only_requires_grad=False)]
+    assert ("softmax_cross_entropy", "cross_entropy") in recorded
+    loss.backward()
+
+    collapsed = parse(tg.render(loss))
+    ce_box = next(t for c, t in collapsed["nodes"].values() if t[0] == "cross_entropy")
+    assert "1 node inside" in ce_box and "scalar float32" in ce_box  # the one fused node
+
+    opened = parse(tg.render(loss, expand={"cross_entropy"}, backward=True, highlight=kernel))
+    assert sorted(c[0] for c in opened["clusters"]) == ["cross_entropy"]
+    inner = sorted(t[0] for c, t in opened["nodes"].values() if "composite" in c)
+    assert inner == ["conv2d", "log_softmax", "max_pool2d", "nll_loss"]
+    text = " ".join(" ".join(t) for _, t in opened["nodes"].values())
+    assert "softmax_cross_entropy" not in text
+
+    everything = parse(tg.render(loss, expand=True))
+    assert {"cross_entropy", "log_softmax", "logsumexp", "nll_loss"} <= {c[0] for c in everything["clusters"]}
+    assert [(n.op, n.scope_path) for n in tg.toposort([loss], only_requires_grad=False)] == recorded
+
+
+def test_opened_fused_call_carries_the_same_values_and_gradients():
+    from tinygraph.render.view import open_fused
+
+    kernel, loss = small_cnn_loss()
+    loss.backward()
+    (opened,), replaced = open_fused([loss], True, "test")
+    assert opened is not loss and replaced[id(loss)] is opened
+    assert opened.scope_path == "cross_entropy > nll_loss"
+    np.testing.assert_allclose(opened.data, loss.data, rtol=1e-6)
+    trace = tg.trace_backward([opened])
+    np.testing.assert_allclose(trace["nodes"][id(kernel)], kernel.grad, rtol=1e-5, atol=1e-7)
+    assert open_fused([loss], {"conv2d"}, "test") == ([loss], {})  # cross_entropy stays closed
+
+
 def test_backward_view_labels_edges_with_traced_gradients_and_leaves_with_grad():
     _x, w1, w2, _o1, _o2, o3 = chain_expression()
     o3.backward()

@@ -13,7 +13,14 @@ from tinygraph import (
     nn,
     optim,
 )
-from tinygraph._state import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygraph._state import (
+    decompose,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
 from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
@@ -66,6 +73,7 @@ __all__ = [
     "broadcast_to",
     "concatenate",
     "data",
+    "decompose",
     "detect_anomaly",
     "enable_grad",
     "exp",

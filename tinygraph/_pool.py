@@ -61,6 +61,37 @@ def _calibrate() -> int:
 _IDLE_REFCOUNT = _calibrate()
 
 
+def only_held_by_caller(array: np.ndarray) -> bool:
+    """True when ``array`` owns its memory and only one variable of the caller refers to it.
+
+    No view, node, container or other variable can then observe what the caller does with it
+    (keep it, hand it on, write into it). The reference count to expect is found by calibration,
+    as for the pool; if it cannot be found, this is always False.
+    """
+    return array.base is None and sys.getrefcount(array) <= _SOLE_REFCOUNT
+
+
+def _calibrate_sole() -> int:
+    """The count :func:`only_held_by_caller` sees for an array held by one local variable, or -1."""
+    global _SOLE_REFCOUNT
+    for candidate in range(1, 16):
+        _SOLE_REFCOUNT = candidate
+        probe = np.empty(1)
+        if only_held_by_caller(probe):
+            break
+    else:
+        return -1
+    held = probe  # a second holder must be seen
+    if only_held_by_caller(probe):
+        return -1
+    del held
+    return candidate
+
+
+_SOLE_REFCOUNT = -1
+_SOLE_REFCOUNT = _calibrate_sole()
+
+
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised C-contiguous array, reused from the pool when a large idle one fits."""
     dtype = np.dtype(dtype)

@@ -1,4 +1,4 @@
-"""Process-wide switches: gradient recording, anomaly detection and the composite-scope stack.
+"""Process-wide switches: gradient recording, anomaly detection, fused composites and the scope stack.
 
 They live in one small object so the hot path reads them with a single attribute lookup.
 """
@@ -26,11 +26,13 @@ class ScopeFrame:
 
 
 class _State:
-    __slots__ = ("anomaly", "grad_enabled", "scope")
+    __slots__ = ("anomaly", "decompose", "grad_enabled", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        # True inside `decompose()`: composites with a fused primitive record their definition.
+        self.decompose = False
         # Tuple of ScopeFrame, outermost first; None at top level (the common case).
         self.scope: tuple[ScopeFrame, ...] | None = None
 
@@ -83,6 +85,46 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         STATE.anomaly = previous
+
+
+@contextlib.contextmanager
+def decompose() -> Iterator[None]:
+    """Record composites that have a fused primitive as their definition in primitives.
+
+    Some composites (``cross_entropy`` with class indices) run as one fused primitive with its own
+    local derivative, because the chain of numpy passes their primitives need is several times
+    slower. Their definition in primitives is what they compute (tests check that both agree), and
+    inside this block it is what gets recorded, op by op, e.g. to inspect ``node.scope_path`` or
+    export the graph. Renderings open a fused call into its definition by themselves, whenever
+    ``expand`` opens the call.
+
+    Examples
+    --------
+    >>> import numpy as np, tinygraph as tg, tinygraph.functional as F
+    >>> x = tg.randn(2, 3, requires_grad=True)
+    >>> F.cross_entropy(x, np.array([0, 2])).op
+    'softmax_cross_entropy'
+    >>> with tg.decompose():
+    ...     F.cross_entropy(x, np.array([0, 2])).scope_path
+    'cross_entropy > nll_loss'
+    """
+    previous = STATE.decompose
+    STATE.decompose = True
+    try:
+        yield
+    finally:
+        STATE.decompose = previous
+
+
+@contextlib.contextmanager
+def within(frames: tuple[ScopeFrame, ...] | None) -> Iterator[None]:
+    """Record the block's nodes as if made inside the composite calls ``frames`` (outermost first)."""
+    previous = STATE.scope
+    STATE.scope = frames or None
+    try:
+        yield
+    finally:
+        STATE.scope = previous
 
 
 def _push_scope(name: str) -> tuple[ScopeFrame, tuple[ScopeFrame, ...] | None]:

@@ -146,7 +146,8 @@ def _propagate(
                 opdef = node._op
                 if opdef is None:
                     if targets is None:
-                        _accumulate_leaf(node, g)
+                        owned = type(g) is np.ndarray and _pool.only_held_by_caller(g)
+                        _accumulate_leaf(node, g, owned)
                     continue
                 parents = node.parents
                 if create_graph:
@@ -175,6 +176,7 @@ def _propagate(
                     if trace is not None:
                         trace["edges"][(id(node), i)] = gp
                     p._gacc = gp if p._gacc is None else p._gacc + gp
+                gp = None  # so that a leaf can tell it is the only holder of its gradient
     finally:
         for node in order:
             node._gacc = None
@@ -183,12 +185,16 @@ def _propagate(
     return captured
 
 
-def _accumulate_leaf(leaf: Node, g: Any) -> None:
+def _accumulate_leaf(leaf: Node, g: Any, owned: bool = False) -> None:
+    """Add ``g`` into ``leaf.grad``; ``owned``: the engine is the only holder of the array ``g``."""
     value = g.data if isinstance(g, Node) else g
     if leaf._grad is None:
-        # Own the first gradient: it may be the very array another node or the caller holds.
-        # (Into reusable memory: `.grad = None` each step would otherwise free and refault it.)
-        if type(value) is np.ndarray:
+        # Own the first gradient: unless `owned`, it may be the very array another node or the
+        # caller holds. (Into reusable memory: `.grad = None` each step would otherwise free and
+        # refault it.)
+        if owned:
+            pass
+        elif type(value) is np.ndarray:
             if value.nbytes >= _pool.MIN_BYTES:
                 owned = _pool.empty(value.shape, value.dtype)
                 np.copyto(owned, value)

@@ -26,7 +26,9 @@ def to_networkx(*roots: Node, expand: Expand = True) -> nx.DiGraph:
         The outputs (a single list or tuple of Nodes is accepted too).
     expand : bool, int or collection of str
         As in :func:`tinygraph.render`: ``True`` (the default) gives one graph node per recorded
-        node; otherwise collapsed composite calls become one graph node each.
+        node; otherwise collapsed composite calls become one graph node each. A fused call
+        (``cross_entropy`` with class indices) is one recorded node; record the graph inside
+        :func:`tinygraph.decompose` to export its definition op by op.
 
     Returns
     -------

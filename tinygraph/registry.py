@@ -18,6 +18,16 @@ written with operators and ``xp.<fn>`` only, so the same rule runs on raw arrays
 on Nodes (``create_graph=True``: the backward pass is itself recorded, for second derivatives and
 for rendering). ``None`` marks an input with no gradient (an index, a condition).
 
+A primitive declared with ``saves=True`` returns ``(value, saved)``: ``saved`` holds what its
+forward computed on the way that the backward needs again (a softmax, say), and reaches the rules as
+the keyword ``saved``. Rules use it on raw arrays only; with ``create_graph=True`` they recompute it
+with recorded ops, so it can be differentiated again.
+
+A *fused* primitive (``fuses="cross_entropy"``) computes a whole composite in one op, for speed; it
+takes the composite's arguments, and the composite calls it except inside
+:func:`tinygraph.decompose`. Tests check that both agree, and renderings open a fused call into the
+composite's definition.
+
 Gradients are reduced back to each input's shape (unbroadcast) once, in the engine, not in the rules.
 
 Composite ops (softmax, conv2d, ...) are plain Python functions of primitives registered with
@@ -99,6 +109,8 @@ class OpDef:
     formula : the math, shown in docs and rendered derivative chains.
     samples : inputs the test suite checks the op on.
     differentiable : False for comparisons and other ops whose result never needs grad.
+    saves : the forward returns ``(value, saved)``; rules receive ``saved`` as a keyword.
+    fuses : for a fused primitive, the name of the composite it computes in one op.
     """
 
     name: str
@@ -109,6 +121,8 @@ class OpDef:
     formula: str = ""
     samples: tuple[Sample, ...] = ()
     differentiable: bool = True
+    saves: bool = False
+    fuses: str | None = None
     function: Callable[..., Any] | None = None
 
     def rule(self, index: int) -> Rule | None:
@@ -210,6 +224,9 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         raise
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
         raise op_error(opdef, values, exc) from exc
+    if opdef.saves:
+        value, saved = value
+        attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
 
     state = STATE
     node = Node.__new__(Node)
@@ -274,6 +291,8 @@ def primitive(
     variadic_vjp: Rule | None = None,
     samples: Sequence[Sample] = (),
     differentiable: bool = True,
+    saves: bool = False,
+    fuses: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Node]]:
     """Register a primitive op; the decorated numpy function is its forward.
 
@@ -294,6 +313,8 @@ def primitive(
             formula=formula,
             samples=tuple(samples),
             differentiable=differentiable,
+            saves=saves,
+            fuses=fuses,
         )
         _register(opdef)
         params = list(inspect.signature(forward).parameters.values())

@@ -19,7 +19,17 @@ from tinygraph.errors import BackwardError, TinygraphError
 from tinygraph.node import Node
 from tinygraph.render import labels, style
 from tinygraph.render.chain import Chain, chain_text, find_chain
-from tinygraph.render.view import COMMUTATIVE, Box, Edge, Expand, GraphView, build_view, check_roots, kind
+from tinygraph.render.view import (
+    COMMUTATIVE,
+    Box,
+    Edge,
+    Expand,
+    GraphView,
+    build_view,
+    check_roots,
+    kind,
+    open_fused,
+)
 from tinygraph.render.view import display_names as _display_names
 
 INSTALL_HINT = (
@@ -140,6 +150,9 @@ def render(
         raise ValueError(f"render: max_values must be an int >= 0, got {max_values!r}")
     if highlight is not None and not isinstance(highlight, Node):
         raise TypeError(f"render: highlight must be a Node of the graph, got {type(highlight).__name__}")
+    nodes, replaced = open_fused(nodes, expand, "render")
+    if highlight is not None:
+        highlight = replaced.get(id(highlight), highlight)
     view = build_view(nodes, expand, "render")
     if highlight is not None and id(highlight) not in view.item_of:
         raise ValueError(
@@ -301,7 +314,7 @@ def _node_label(node: Node, ref: str, k: str, trace: dict[str, dict] | None, max
 
 def _box_label(box: Box, ref: str, trace: dict[str, dict] | None, max_values: int) -> str:
     title = f"<B>{labels.escape(box.name)}</B> " + _muted(labels.escape("#" + ref.rsplit("#", 1)[-1]))
-    count = _muted(f"{len(box.nodes)} nodes inside")
+    count = _muted(f"{len(box.nodes)} node{'' if len(box.nodes) == 1 else 's'} inside")
     outs = box.outputs or box.nodes[-1:]
     if len(outs) == 1:
         head, body = _value_rows(outs[0]._value, max_values)

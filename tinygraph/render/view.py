@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinygraph._state import ScopeFrame
+from tinygraph._state import ScopeFrame, decompose, set_grad_enabled, within
 from tinygraph.autodiff import toposort
 from tinygraph.node import Node
 from tinygraph.registry import REGISTRY
@@ -161,6 +161,50 @@ def opener(expand: Expand, frames: Iterable[ScopeFrame], caller: str) -> Callabl
             f"graph are {sorted(present) or 'none'}"
         )
     return lambda frame, depth: frame.name in names
+
+
+def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Node], dict[int, Node]]:
+    """The graph behind ``roots`` with every fused call that ``expand`` opens replaced by its definition.
+
+    A fused primitive (``softmax_cross_entropy`` for ``cross_entropy``) is recorded as one node. When
+    its composite call is to be opened, the composite's definition in primitives is recorded again
+    on the same inputs (inside :func:`tinygraph.decompose`, in the same enclosing calls), and every
+    node downstream of it is copied to use the new result. The recorded graph is not changed.
+
+    Returns the roots to draw, and ``id(old node) -> new node`` for every node replaced or copied.
+    """
+    order = toposort(roots, only_requires_grad=False)
+    fused = [n for n in order if n._op is not None and n.scope and n.scope[-1].name == n._op.fuses]
+    if not fused:
+        return roots, {}
+    is_open = opener(expand, {id(f): f for n in order if n.scope for f in n.scope}.values(), caller)
+    opening = {id(n) for n in fused if all(is_open(f, depth) for depth, f in enumerate(n.scope))}
+    if not opening:
+        return roots, {}
+    new: dict[int, Node] = {}
+    for node in order:
+        if node._op is None:
+            continue
+        parents = tuple(new.get(id(p), p) for p in node.parents)
+        if id(node) in opening:
+            attrs = {k: v for k, v in (node.attrs or {}).items() if k != "saved"}
+            with decompose(), within(node.scope[:-1]), set_grad_enabled(True):
+                out = REGISTRY[node._op.fuses].function(*parents, **attrs)
+            out.name = node.name
+            new[id(node)] = out
+        elif any(p is not q for p, q in zip(parents, node.parents)):
+            new[id(node)] = _with_parents(node, parents)
+    return [new.get(id(r), r) for r in roots], new
+
+
+def _with_parents(node: Node, parents: tuple[Node, ...]) -> Node:
+    """A copy of the recorded ``node`` whose inputs are ``parents``."""
+    copy = Node.__new__(Node)
+    for slot in ("_value", "_op", "attrs", "name", "requires_grad", "scope"):
+        setattr(copy, slot, getattr(node, slot))
+    copy._grad = copy._gacc = None
+    copy.parents = parents
+    return copy
 
 
 def build_view(roots: list[Node], expand: Expand, caller: str) -> GraphView:
