@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinygraph import functional as F
+from tinygraph.functional.pool import check_flag
 from tinygraph.nn.conv import pair
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
@@ -14,16 +17,19 @@ class _Pool2d(Module):
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
     ) -> None:
         super().__init__()
         layer = type(self).__name__
         self.kernel_size = pair(kernel_size, "kernel_size", layer)
         self.stride = self.kernel_size if stride is None else pair(stride, "stride", layer)
         self.padding = pair(padding, "padding", layer)
+        self.ceil_mode = check_flag(layer, "ceil_mode", ceil_mode)
 
     def extra_repr(self) -> str:
         text = f"kernel_size={self.kernel_size}, stride={self.stride}"
-        return text + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+        text += f", padding={self.padding}" if self.padding != (0, 0) else ""
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 class MaxPool2d(_Pool2d):
@@ -32,6 +38,10 @@ class MaxPool2d(_Pool2d):
     ``y[n, c, i, j] = max_{p, q} x[n, c, i·s + p·d, j·s + q·d]``; padding never wins the max. A
     small shift of the input changes only some of the outputs: the invariance the lecture shows
     with a 1-pixel shift. Ties send the gradient as ``F.max_pool2d`` documents.
+
+    ``ceil_mode=True`` rounds the output size up (a last, partial window covers the bottom/right
+    edge); ``return_indices=True`` makes the layer return ``(output, indices)``, the indices a plain
+    int64 array of each maximum's flat position ``h·W + w`` in its input plane, as in PyTorch.
     """
 
     def __init__(
@@ -40,17 +50,28 @@ class MaxPool2d(_Pool2d):
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
         dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.dilation = pair(dilation, "dilation", "MaxPool2d")
+        self.return_indices = check_flag("MaxPool2d", "return_indices", return_indices)
 
-    def forward(self, x: Node) -> Node:
+    def forward(self, x: Node) -> Node | tuple[Node, np.ndarray]:
         return F.max_pool2d(
-            x, self.kernel_size, stride=self.stride, padding=self.padding, dilation=self.dilation
+            x,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
         )
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + (f", dilation={self.dilation}" if self.dilation != (1, 1) else "")
+        text = super().extra_repr()
+        text += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
+        return text + (", return_indices=True" if self.return_indices else "")
 
 
 class AvgPool2d(_Pool2d):
@@ -58,6 +79,7 @@ class AvgPool2d(_Pool2d):
 
     ``y[n, c, i, j] = 1/(KH·KW) Σ_{p, q} x[n, c, i·s + p, j·s + q]``; zero padding counts in the
     mean unless ``count_include_pad=False`` (then each window is divided by its real elements).
+    ``ceil_mode=True`` rounds the output size up, as ``F.avg_pool2d`` documents.
     """
 
     def __init__(
@@ -65,9 +87,10 @@ class AvgPool2d(_Pool2d):
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x: Node) -> Node:
@@ -76,6 +99,7 @@ class AvgPool2d(_Pool2d):
             self.kernel_size,
             stride=self.stride,
             padding=self.padding,
+            ceil_mode=self.ceil_mode,
             count_include_pad=self.count_include_pad,
         )
 
