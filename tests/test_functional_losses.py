@@ -276,3 +276,94 @@ def test_fused_cross_entropy_second_derivatives():
             return F.cross_entropy(x, np.array([1, 0, 3]), reduction=reduction)
 
         assert gradgradcheck(fn, x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("target_kind", ["indices", "indices_some_ignored", "probabilities"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_options_match_pytorch(reduction, target_kind, weighted, label_smoothing):
+    """weight, ignore_index and label_smoothing, with PyTorch's denominators for "mean"."""
+    torch = pytest.importorskip("torch")
+    logits = RNG.standard_normal((6, 5)) * 2
+    labels = np.array([0, 4, 1, 3, 2, 2])
+    target = {
+        "indices": labels,
+        "indices_some_ignored": np.where([False, True, False, False, True, False], 7, labels),
+        "probabilities": RNG.dirichlet(np.ones(5), size=6),
+    }[target_kind]
+    weight = np.array([0.5, 2.0, 1.0, 3.0, 0.25]) if weighted else None
+    options = {"weight": weight, "label_smoothing": label_smoothing}
+    if target_kind == "indices_some_ignored":
+        options["ignore_index"] = 7
+    xs = tg.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(xs, target, reduction=reduction, **options)
+    g = RNG.standard_normal(loss.shape)
+    loss.backward(g)
+    xt = torch.tensor(logits, requires_grad=True)
+    options_t = {**options, "weight": None if weight is None else torch.tensor(weight)}
+    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction, **options_t)
+    lt.backward(torch.tensor(g))
+    np.testing.assert_allclose(loss.data, lt.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_weight_and_ignore_index_match_pytorch(reduction):
+    torch = pytest.importorskip("torch")
+    logp = np_log_softmax(RNG.standard_normal((5, 4)))
+    labels = np.array([3, -100, 0, 3, 1])
+    weight = np.array([0.5, 2.0, 1.0, 3.0])
+    xs = tg.tensor(logp, requires_grad=True)
+    loss = F.nll_loss(xs, labels, reduction=reduction, weight=weight)
+    g = RNG.standard_normal(loss.shape)
+    loss.backward(g)
+    xt = torch.tensor(logp, requires_grad=True)
+    lt = torch.nn.functional.nll_loss(
+        xt, torch.tensor(labels), weight=torch.tensor(weight), reduction=reduction
+    )
+    lt.backward(torch.tensor(g))
+    np.testing.assert_allclose(loss.data, lt.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_options_take_the_definition_and_every_ignored_target_gives_nan():
+    x = tg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    assert F.cross_entropy(x, _LABELS_3).op == "softmax_cross_entropy"
+    for options in ({"weight": np.ones(4)}, {"label_smoothing": 0.1}):
+        assert F.cross_entropy(x, _LABELS_3, **options).op != "softmax_cross_entropy"
+    assert F.cross_entropy(x, np.array([1, -100, 2])).op != "softmax_cross_entropy"
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(F.cross_entropy(x, np.full(3, -100)).item())  # as PyTorch: 0 / 0
+    np.testing.assert_allclose(  # uniform weights change nothing
+        F.cross_entropy(x, _LABELS_3, weight=np.full(4, 2.0)).item(), F.cross_entropy(x, _LABELS_3).item()
+    )
+
+
+_LABELS_3 = np.array([1, 0, 3])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"weight": np.ones(3)}, r"cross_entropy: weight must be a 1-D array of 4 numbers.*shape \(3,\)"),
+        ({"weight": np.ones((4, 1))}, r"cross_entropy: weight must be a 1-D array of 4 numbers"),
+        ({"label_smoothing": 1.5}, r"cross_entropy: label_smoothing must be a number in \[0, 1\], got 1.5"),
+        ({"label_smoothing": "0.1"}, r"cross_entropy: label_smoothing must be a number in \[0, 1\]"),
+        ({"ignore_index": 1.0}, r"cross_entropy: ignore_index must be an int, got 1.0"),
+    ],
+)
+def test_cross_entropy_option_errors(options, message):
+    with pytest.raises(OpError, match=message):
+        F.cross_entropy(tg.zeros((3, 4)), _LABELS_3, **options)
+
+
+def test_ignore_index_is_for_class_indices_only_and_other_targets_stay_checked():
+    with pytest.raises(OpError, match="ignore_index applies to class-index targets only"):
+        F.cross_entropy(tg.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=0)
+    with pytest.raises(OpError, match=r"target\[1\] = -1 is out of range for 3 classes.*ignore_index=-100"):
+        F.cross_entropy(tg.zeros((2, 3)), np.array([0, -1]))
+    with pytest.raises(OpError, match=r"nll_loss: target\[0\] = 5 is out of range"):
+        F.nll_loss(tg.zeros((2, 3)), np.array([5, 9]), ignore_index=9)

@@ -337,3 +337,17 @@ def test_loss_modules_call_the_functional_losses():
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be one of"):
         nn.CrossEntropyLoss(reduction="avg")
+
+
+def test_cross_entropy_loss_module_passes_its_options_and_keeps_weight_as_a_buffer():
+    rng = np.random.default_rng(5)
+    logits = tg.tensor(rng.standard_normal((4, 3)))
+    target = np.array([0, 2, -1, 1])
+    weight = np.array([1.0, 2.0, 0.5])
+    criterion = nn.CrossEntropyLoss(weight=weight, ignore_index=-1, label_smoothing=0.1, reduction="sum")
+    expected = F.cross_entropy(logits, target, "sum", weight=weight, ignore_index=-1, label_smoothing=0.1)
+    np.testing.assert_allclose(criterion(logits, target).data, expected.data)
+    assert list(criterion.state_dict()) == ["weight"]
+    np.testing.assert_array_equal(criterion.state_dict()["weight"], weight)
+    assert "ignore_index=-1" in repr(criterion) and "label_smoothing=0.1" in repr(criterion)
+    assert nn.CrossEntropyLoss().state_dict() == {}
