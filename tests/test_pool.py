@@ -105,3 +105,21 @@ def test_leaves_fed_the_same_gradient_get_arrays_of_their_own():
     a.grad = None
     (a * 3).backward(np.ones(BIG, np.float32))  # may reuse a's old memory, never b's
     assert b.grad[0, 0] == 1.0 and a.grad[0, 0] == 3.0
+
+
+def test_only_held_by_caller_sees_every_other_holder():
+    from tinygraph._pool import only_held_by_caller
+
+    fresh = np.ones(4)
+    assert only_held_by_caller(fresh)
+    other = fresh
+    assert not only_held_by_caller(fresh)
+    del other
+    whole = np.ones(6).reshape(2, 3)  # a view of all of an array that only the view holds
+    assert only_held_by_caller(whole)
+    base = whole.base
+    assert not only_held_by_caller(whole)
+    del base
+    assert not only_held_by_caller(np.ones((2, 3)).T)  # not C-contiguous: left to be copied
+    assert not only_held_by_caller(np.ones(6)[:3])  # a part: keeping it would keep all of it alive
+    assert not only_held_by_caller(np.broadcast_to(np.ones(1), (3,)))

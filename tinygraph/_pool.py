@@ -62,34 +62,60 @@ _IDLE_REFCOUNT = _calibrate()
 
 
 def only_held_by_caller(array: np.ndarray) -> bool:
-    """True when ``array`` owns its memory and only one variable of the caller refers to it.
+    """True when only one variable of the caller can reach ``array``'s memory.
 
-    No view, node, container or other variable can then observe what the caller does with it
-    (keep it, hand it on, write into it). The reference count to expect is found by calibration,
-    as for the pool; if it cannot be found, this is always False.
+    That is: nothing else refers to ``array``, and it owns its memory or is a C-contiguous view
+    (a reshape, a transpose of a transpose) of all of an array that nothing but this view refers to. No
+    other view, node, container or variable can then observe what the caller does with it (keep
+    it, hand it on, write into it). The reference counts to expect are found by calibration, as
+    for the pool; if they cannot be found, this is always False.
     """
-    return array.base is None and sys.getrefcount(array) <= _SOLE_REFCOUNT
+    if sys.getrefcount(array) > _SOLE_REFCOUNT:
+        return False
+    base = array.base
+    if base is None:
+        return True
+    return (
+        type(base) is np.ndarray
+        and base.base is None
+        and array.flags.c_contiguous
+        and array.nbytes == base.nbytes  # all of it: keeping a slice would keep the rest alive
+        and sys.getrefcount(base) <= _BASE_REFCOUNT
+    )
 
 
-def _calibrate_sole() -> int:
-    """The count :func:`only_held_by_caller` sees for an array held by one local variable, or -1."""
-    global _SOLE_REFCOUNT
-    for candidate in range(1, 16):
-        _SOLE_REFCOUNT = candidate
+def _calibrate_sole() -> tuple[int, int]:
+    """The counts :func:`only_held_by_caller` sees for an array held by one local variable, and for
+    the base of such an array that is a view; (-1, -1) if they cannot be found."""
+    global _SOLE_REFCOUNT, _BASE_REFCOUNT
+    _BASE_REFCOUNT = -1
+    for sole in range(1, 16):
+        _SOLE_REFCOUNT = sole
         probe = np.empty(1)
         if only_held_by_caller(probe):
             break
     else:
-        return -1
+        return -1, -1
     held = probe  # a second holder must be seen
     if only_held_by_caller(probe):
-        return -1
-    del held
-    return candidate
+        return -1, -1
+    del held, probe
+    for base_count in range(1, 16):
+        _BASE_REFCOUNT = base_count
+        view = np.empty(4).reshape(2, 2)
+        if only_held_by_caller(view):
+            break
+    else:
+        return sole, -1
+    base = view.base  # a second holder of the base must be seen
+    if only_held_by_caller(view):
+        return sole, -1
+    del base
+    return sole, base_count
 
 
-_SOLE_REFCOUNT = -1
-_SOLE_REFCOUNT = _calibrate_sole()
+_SOLE_REFCOUNT = _BASE_REFCOUNT = -1
+_SOLE_REFCOUNT, _BASE_REFCOUNT = _calibrate_sole()
 
 
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
