@@ -102,10 +102,16 @@ def markdown_docstring(doc: str) -> str:
 
 def op_entry(opdef: OpDef) -> str:
     """One op's block on the page."""
+    called = "called as " + ", ".join(f"`{f}`" for f in call_forms(opdef))
+    if opdef.fuses:
+        called = (
+            f"the fused form of `{opdef.fuses}`, which calls it (its definition is recorded inside "
+            f"`tg.decompose()` and drawn when a rendering opens the call) · {called}"
+        )
     lines = [
         f"### `{opdef.name}`",
         "",
-        f"*{opdef.kind}* · called as " + ", ".join(f"`{f}`" for f in call_forms(opdef)),
+        f"*{opdef.kind}* · {called}",
         "",
         f"```text\n{signature_of(opdef)}\n```",
         "",

@@ -204,7 +204,7 @@ def cross_entropy(
         return reduce_loss(op, -sum(terms, axis=1), reduction)
     indices, keep = _class_indices(op, t, n, c, logits.shape, ignore_index)
     if not STATE.decompose and w is None and keep is None and not eps:
-        return _softmax_cross_entropy(logits, indices, reduction)
+        return softmax_cross_entropy(logits, indices, reduction)
     logp = log_softmax(logits, axis=1)
     nll = nll_loss(logp, t, reduction, weight=w, ignore_index=ignore_index)
     if not eps:
@@ -259,7 +259,7 @@ def _softmax_cross_entropy_vjp(xp, g, z, logits, target, reduction, saved):
         Sample((2, 3), target=np.array([0, 1]), domain=(-1000.0, -800.0), second_order=False),
     ),
 )
-def _softmax_cross_entropy(logits, target, reduction="mean"):
+def softmax_cross_entropy(logits, target, reduction="mean"):
     """Cross-entropy of class indices in one op (the fused form of :func:`cross_entropy`).
 
     ``ℓ_n = logsumexp(x_n) - x[n, t_n]``. The row sums ``s_n = Σ_c exp(x[n, c])`` are taken
