@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,42 @@ def test_linear_matches_numpy_and_gradchecks():
     np.testing.assert_allclose(F.linear(tg.tensor(x[0, 0]), tg.tensor(w)).data, w @ x[0, 0], atol=1e-14)
     args = [tg.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert gradcheck(F.linear, *args) and gradgradcheck(F.linear, *args)
+
+
+@pytest.mark.parametrize("x_shape", [(3, 4), (2, 3, 4), (4,)])
+def test_linear_with_bias_is_one_fused_op_equal_to_its_definition(x_shape):
+    rng = np.random.default_rng(7)
+    x = tg.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(5), requires_grad=True)
+    seed = rng.standard_normal(x_shape[:-1] + (5,))
+    results = []
+    for decomposed in (False, True):
+        with tg.decompose() if decomposed else contextlib.nullcontext():
+            y = F.linear(x, w, b)
+        ops = [n.op for n in tg.toposort([y]) if n.op]
+        assert ops == (["transpose", "matmul", "add"] if decomposed else ["affine"])
+        assert {n.scope_path for n in tg.toposort([y]) if n.op} == {"linear"}
+        y.backward(seed)
+        results.append([y.data, x.grad, w.grad, b.grad])
+        x.grad = w.grad = b.grad = None
+    for fused, reference in zip(*results):
+        np.testing.assert_allclose(fused, reference, rtol=1e-13, atol=1e-14)
+    assert tg.REGISTRY["affine"].fuses == "linear"
+    assert [n.op for n in tg.toposort([F.linear(x, w)]) if n.op] == ["transpose", "matmul"]  # no bias
+
+
+def test_linear_keeps_float32_and_promotes_like_numpy():
+    x32, w32, b32 = tg.randn(2, 3), tg.randn(4, 3, requires_grad=True), tg.zeros(4, requires_grad=True)
+    y = F.linear(x32, w32, b32)
+    y.sum().backward()
+    assert y.dtype == np.float32 and w32.grad.dtype == np.float32 and b32.grad.dtype == np.float32
+    b64 = tg.tensor(np.ones(4), requires_grad=True)  # a float64 bias promotes, as x @ w.T + b would
+    y = F.linear(x32, w32, b64)
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.data, x32.data @ w32.data.T + 1.0, rtol=1e-6)
+    y.sum().backward()
+    assert b64.grad.dtype == np.float64
 
 
 def test_linear_errors():

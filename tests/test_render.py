@@ -197,6 +197,21 @@ def test_an_opened_fused_call_is_drawn_as_its_definition_without_changing_the_gr
     assert [(n.op, n.scope_path) for n in tg.toposort([loss], only_requires_grad=False)] == recorded
 
 
+def test_an_opened_linear_layer_shows_its_matmul_transpose_and_add():
+    from tinygraph import nn
+
+    layer = nn.Linear(3, 2)
+    loss = layer(tg.randn(4, 3)).sum()
+    collapsed = parse(tg.render(loss))
+    assert [t[0] for c, t in collapsed["nodes"].values() if "composite" in c] == ["linear"]
+    opened = parse(tg.render(loss, expand=True))
+    assert [c[0] for c in opened["clusters"]] == ["linear"]
+    ops = {t[0] for c, t in opened["nodes"].values() if "op" in c}
+    assert {"transpose", "matmul", "add"} <= ops and "affine" not in ops
+    names = {t[0] for c, t in opened["nodes"].values() if "parameter" in c}
+    assert names == {"weight", "bias"}
+
+
 def test_opened_fused_call_carries_the_same_values_and_gradients():
     from tinygraph.render.view import open_fused
 

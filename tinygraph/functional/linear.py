@@ -1,12 +1,21 @@
-"""The fully connected layer, ``y = x Wᵀ + b`` (PyTorch's weight layout: W is (out, in))."""
+"""The fully connected layer, ``y = x Wᵀ + b`` (PyTorch's weight layout: W is (out, in)).
+
+With a bias, the layer runs as one fused primitive, ``affine``: its definition in primitives,
+``matmul(x, transpose(W)) + b``, records three ops and makes the bias gradient go through the
+engine's unbroadcasting, where ``affine`` adds the bias in place and reduces its gradient directly.
+Inside :func:`tinygraph.decompose` (and in renderings that open the call) the definition is recorded.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+
+from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node
 from tinygraph.node import Node
 from tinygraph.ops import matmul, transpose
-from tinygraph.registry import Sample, composite
+from tinygraph.registry import Sample, composite, primitive
 
 
 @composite(
@@ -26,6 +35,12 @@ def linear(x: Node, w: Node, b: Node | None = None) -> Node:
     Returns
     -------
     Node of shape (..., out)
+
+    Notes
+    -----
+    With a bias the call runs as one fused primitive, ``affine``; inside
+    :func:`tinygraph.decompose` (and in renderings that open it) it is recorded as its definition,
+    ``matmul(x, transpose(w)) + b``.
     """
     x, w = as_node(x), as_node(w)
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
@@ -33,12 +48,38 @@ def linear(x: Node, w: Node, b: Node | None = None) -> Node:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the weight must "
             f"be (out, in) with in = the input's last axis"
         )
-    y = matmul(x, transpose(w))
-    if b is not None:
-        b = as_node(b)
-        if b.shape != (w.shape[0],):
-            raise OpError(
-                f"linear: bias of shape {b.shape} does not match the {w.shape[0]} outputs of weight {w.shape}"
-            )
-        y = y + b
-    return y
+    if b is None:
+        return matmul(x, transpose(w))
+    b = as_node(b)
+    if b.shape != (w.shape[0],):
+        raise OpError(
+            f"linear: bias of shape {b.shape} does not match the {w.shape[0]} outputs of weight {w.shape}"
+        )
+    if not STATE.decompose:
+        return affine(x, w, b)
+    return matmul(x, transpose(w)) + b
+
+
+def _rows(xp, a, width: int):
+    """``a`` as a matrix of rows of length ``width`` (the batch axes flattened)."""
+    return xp.reshape(a, (-1, width))
+
+
+@primitive(
+    "affine",
+    formula="y = x Wᵀ + b\n∂L/∂x = G W,  ∂L/∂W = Gᵀ x,  ∂L/∂b = Σ_batch G   (batch axes flattened)",
+    vjp=(
+        lambda xp, g, z, x, w, b: xp.matmul(g, w),
+        lambda xp, g, z, x, w, b: xp.matmul(xp.transpose(_rows(xp, g, w.shape[0])), _rows(xp, x, w.shape[1])),
+        lambda xp, g, z, x, w, b: xp.sum(_rows(xp, g, w.shape[0]), axis=0),
+    ),
+    fuses="linear",
+    samples=(Sample((3, 4), (2, 4), (2,)), Sample((2, 3, 4), (5, 4), (5,)), Sample((4,), (3, 4), (3,))),
+)
+def affine(x, w, b):
+    """``x @ w.T + b`` in one op (the fused form of :func:`linear` with a bias), the bias added in place."""
+    y = np.matmul(x, w.T)
+    if y.ndim and y.dtype == np.result_type(y, b):
+        y += b
+        return y
+    return y + b
