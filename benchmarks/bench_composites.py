@@ -22,7 +22,7 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_in_process
+from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_libraries
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -237,10 +237,11 @@ def main() -> None:
         profile(tinygraph_workloads()[args.profile], calls=50, rows=20)
         return
     env = allocator_env(args)
-    times = {lib: time_in_process(__file__, lib, names, args.repeat, env) for lib in WORKLOADS}
+    times = time_libraries(__file__, WORKLOADS, names, args.repeat, env, args.rounds)
     print(environment())
     print(
-        f"float32, best of {args.repeat} loops, ms per call (each library in its own process); "
+        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each library "
+        "in its own process, the libraries taking turns); "
         "ratio = time / PyTorch" + ("; glibc's default allocator settings" if args.glibc_defaults else "")
     )
     header = f"{'workload':<52}" + "".join(f"{lib:>18}" for lib in WORKLOADS)

@@ -24,7 +24,7 @@ from _harness import (
     optional,
     run_worker,
     setup_torch,
-    time_in_process,
+    time_libraries,
 )
 
 SHORT, LONG = 2_000, 100_000
@@ -136,7 +136,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
         run_worker(LIBRARIES[args.worker](), names, repeat)
         return {}
     print(environment())
-    times = {lib: time_in_process(__file__, lib, names, repeat, allocator_env(args)) for lib in LIBRARIES}
+    times = time_libraries(
+        __file__, LIBRARIES, names, repeat, allocator_env(args), 1 if args.quick else args.rounds
+    )
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         title, unit = TASKS[name]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_in_process
+from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_libraries
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -242,10 +242,11 @@ def main() -> None:
         profile(tinygraph_workloads()[args.profile], calls=100, rows=25)
         return
     print(environment())
-    times = {
-        lib: time_in_process(__file__, lib, names, args.repeat, allocator_env(args)) for lib in WORKLOADS
-    }
-    print(f"float32, best of {args.repeat} loops, ms per call (each library in its own process)")
+    times = time_libraries(__file__, WORKLOADS, names, args.repeat, allocator_env(args), args.rounds)
+    print(
+        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each library "
+        "in its own process, the libraries taking turns)"
+    )
     header = f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in WORKLOADS) + f"{'target':>10}"
     print(header)
     print("-" * len(header))
