@@ -408,6 +408,10 @@ def test_write_saves_the_picture_or_falls_back_to_dot_source(tmp_path, monkeypat
     picture = tg.render(x * 3)
     written = picture.write(tmp_path / "graph")
     assert written == tmp_path / "graph.svg" and written.read_text().lstrip().startswith("<?xml")
+    assert picture.write(tmp_path / "named.svg") == tmp_path / "named.svg"  # the suffix is not doubled
+    png = picture.write(tmp_path / "picture.png", format="png")
+    assert png == tmp_path / "picture.png" and png.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "named.svg", "picture.png"]
     monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
     fallback = picture.write(tmp_path / "again")
     assert fallback == tmp_path / "again.gv" and fallback.read_text() == picture.source

@@ -65,10 +65,13 @@ class Rendering(graphviz.Digraph):
     def write(self, path: str | Path, format: str = "svg") -> Path:
         """Write the picture to ``path`` with the suffix of ``format``, and return its path.
 
-        Without graphviz's ``dot`` program, the DOT source is written to ``path.gv`` instead (and
-        the reason printed), so a script still leaves something to look at.
+        ``write("loss")`` and ``write("loss.svg")`` both write ``loss.svg``. Without graphviz's
+        ``dot`` program, the DOT source is written to ``loss.gv`` instead (and the reason printed),
+        so a script still leaves something to look at.
         """
         path = Path(path)
+        if path.suffix == f".{format}":
+            path = path.with_suffix("")
         try:
             return Path(self.render(path, format=format, cleanup=True))
         except GraphvizNotFoundError as exc:
