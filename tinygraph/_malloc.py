@@ -3,8 +3,9 @@
 A training step allocates and frees the same large arrays again and again. With glibc's default
 settings each array of more than ~128 KiB is mapped fresh from the operating system and unmapped
 when freed, and every page of it is then faulted back in on first touch: a cross-entropy step
-with probability targets on (256, 1000) logits takes 4.3 ms in a fresh process instead of 0.75 ms. Raising glibc's mmap and trim thresholds at import makes such arrays come from,
-and go back to, the process's own heap, where the next step finds them.
+with probability targets on (256, 1000) logits takes 4.3 ms in a fresh process instead of 0.75 ms.
+Raising glibc's mmap and trim thresholds at import makes such arrays come from, and go back to,
+the process's own heap, where the next step finds them.
 
 The cost is that up to ``TRIM_THRESHOLD`` bytes of freed memory may stay with the process instead
 of going back to the system. Set ``TINYGRAPH_MALLOC_TUNING=0`` to keep glibc's defaults; settings
