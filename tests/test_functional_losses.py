@@ -360,6 +360,13 @@ def test_cross_entropy_option_errors(options, message):
         F.cross_entropy(tg.zeros((3, 4)), _LABELS_3, **options)
 
 
+def test_cross_entropy_refuses_integer_logits():
+    with pytest.raises(OpError, match=r"cross_entropy: logits must be floating point, got dtype int64"):
+        F.cross_entropy(tg.tensor(np.array([[1, 2, 3]])), [0])
+    loss = F.cross_entropy(tg.tensor(np.array([[1, 2, 3]], dtype=np.float16)), [0])
+    assert loss.dtype == np.float16 and np.isclose(float(loss.item()), 2.4076, atol=2e-3)
+
+
 def test_ignore_index_is_for_class_indices_only_and_other_targets_stay_checked():
     with pytest.raises(OpError, match="ignore_index applies to class-index targets only"):
         F.cross_entropy(tg.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=0)

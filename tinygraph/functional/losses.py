@@ -184,6 +184,8 @@ def cross_entropy(
         raise OpError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     logits = as_node(logits)
     _check_scores(op, logits, "logits")
+    if not np.issubdtype(logits.dtype, np.inexact):
+        raise OpError(f"{op}: logits must be floating point, got dtype {logits.dtype} (as in PyTorch)")
     n, c = logits.shape
     w = _class_weights(op, weight, c, logits.dtype)
     eps = float(label_smoothing)
