@@ -49,14 +49,19 @@ def is_grad_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def set_grad_enabled(enabled: bool) -> Iterator[None]:
-    """Context manager that turns graph recording on or off inside its block."""
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = bool(enabled)
+def _switched(switch: str, value: Any) -> Iterator[None]:
+    """Set the switch ``STATE.<switch>`` to ``value`` inside the block, and restore it after."""
+    previous = getattr(STATE, switch)
+    setattr(STATE, switch, value)
     try:
         yield
     finally:
-        STATE.grad_enabled = previous
+        setattr(STATE, switch, previous)
+
+
+def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns graph recording on or off inside its block."""
+    return _switched("grad_enabled", bool(enabled))
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
@@ -72,23 +77,16 @@ def enable_grad() -> contextlib.AbstractContextManager[None]:
     return set_grad_enabled(True)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
     """Context manager that checks every op's output, forward and backward, for nan and inf.
 
     The first op that produces a non-finite value raises :class:`~tinygraph.errors.AnomalyError`
     naming the op, the composite it ran inside, and the input shapes.
     """
-    previous = STATE.anomaly
-    STATE.anomaly = True
-    try:
-        yield
-    finally:
-        STATE.anomaly = previous
+    return _switched("anomaly", True)
 
 
-@contextlib.contextmanager
-def decompose() -> Iterator[None]:
+def decompose() -> contextlib.AbstractContextManager[None]:
     """Record composites that have a fused primitive as their definition in primitives.
 
     Some composites (``cross_entropy`` with class indices) run as one fused primitive with its own
@@ -108,23 +106,12 @@ def decompose() -> Iterator[None]:
     ...     F.cross_entropy(x, np.array([0, 2])).scope_path
     'cross_entropy > nll_loss'
     """
-    previous = STATE.decompose
-    STATE.decompose = True
-    try:
-        yield
-    finally:
-        STATE.decompose = previous
+    return _switched("decompose", True)
 
 
-@contextlib.contextmanager
-def within(frames: tuple[ScopeFrame, ...] | None) -> Iterator[None]:
+def within(frames: tuple[ScopeFrame, ...] | None) -> contextlib.AbstractContextManager[None]:
     """Record the block's nodes as if made inside the composite calls ``frames`` (outermost first)."""
-    previous = STATE.scope
-    STATE.scope = frames or None
-    try:
-        yield
-    finally:
-        STATE.scope = previous
+    return _switched("scope", frames or None)
 
 
 def _push_scope(name: str) -> tuple[ScopeFrame, tuple[ScopeFrame, ...] | None]:
