@@ -114,7 +114,6 @@ def _calibrate_sole() -> tuple[int, int]:
     return sole, base_count
 
 
-_SOLE_REFCOUNT = _BASE_REFCOUNT = -1
 _SOLE_REFCOUNT, _BASE_REFCOUNT = _calibrate_sole()
 
 

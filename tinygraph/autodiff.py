@@ -192,13 +192,11 @@ def _accumulate_leaf(leaf: Node, g: Any, owned: bool = False) -> None:
         # Own the first gradient: unless `owned`, it may be the very array another node or the
         # caller holds. (Into reusable memory: `.grad = None` each step would otherwise free and
         # refault it.)
-        if owned:
-            pass
-        elif type(value) is np.ndarray:
+        if not owned and type(value) is np.ndarray:
             if value.nbytes >= _pool.MIN_BYTES:
-                owned = _pool.empty(value.shape, value.dtype)
-                np.copyto(owned, value)
-                value = owned
+                copy = _pool.empty(value.shape, value.dtype)
+                np.copyto(copy, value)
+                value = copy
             else:
                 value = value.copy()
         leaf._grad = value
