@@ -48,16 +48,16 @@ def linear(x: Node, w: Node, b: Node | None = None) -> Node:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the weight must "
             f"be (out, in) with in = the input's last axis"
         )
-    if b is None:
-        return matmul(x, transpose(w))
-    b = as_node(b)
-    if b.shape != (w.shape[0],):
-        raise OpError(
-            f"linear: bias of shape {b.shape} does not match the {w.shape[0]} outputs of weight {w.shape}"
-        )
-    if not STATE.decompose:
-        return affine(x, w, b)
-    return matmul(x, transpose(w)) + b
+    if b is not None:
+        b = as_node(b)
+        if b.shape != (w.shape[0],):
+            raise OpError(
+                f"linear: bias of shape {b.shape} does not match the {w.shape[0]} outputs of weight {w.shape}"
+            )
+        if not STATE.decompose:
+            return affine(x, w, b)
+    y = matmul(x, transpose(w))
+    return y if b is None else y + b
 
 
 def _rows(xp, a, width: int):
@@ -79,7 +79,7 @@ def _rows(xp, a, width: int):
 def affine(x, w, b):
     """``x @ w.T + b`` in one op (the fused form of :func:`linear` with a bias), the bias added in place."""
     y = np.matmul(x, w.T)
-    if y.ndim and y.dtype == np.result_type(y, b):
+    if y.dtype == np.result_type(y, b):
         y += b
         return y
     return y + b
