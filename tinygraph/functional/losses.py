@@ -70,6 +70,17 @@ def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.nd
     return w.astype(dtype, copy=False)
 
 
+def _target_weights(
+    w: np.ndarray | None, indices: np.ndarray, keep: np.ndarray | None, dtype: np.dtype
+) -> np.ndarray:
+    """Each sample's weight ``w[t_n]`` (1 without class weights), 0 where its target is ignored.
+
+    Their sum is what a ``"mean"`` reduction divides by, as in PyTorch.
+    """
+    weights = np.ones(len(indices), dtype) if w is None else w[indices]
+    return weights if keep is None else weights * keep
+
+
 def _check_ignore_index(op: str, ignore_index: Any) -> int:
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise OpError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
@@ -122,9 +133,7 @@ def nll_loss(
     picked = -getitem(log_probs, (np.arange(n), t))
     if w is None and keep is None:
         return reduce_loss("nll_loss", picked, reduction)
-    scale = np.ones(n, log_probs.dtype) if w is None else w[t]
-    if keep is not None:
-        scale = scale * keep
+    scale = _target_weights(w, t, keep, log_probs.dtype)
     losses = picked * constant(scale)
     if reduction == "mean":
         return sum(losses) / constant(scale.sum())
@@ -214,11 +223,10 @@ def cross_entropy(
     # PyTorch's label smoothing for class indices: (1 - ε)·nll + (ε / C)·(-Σ_c w_c logp_nc), with
     # the second term reduced like the first (the same denominator for "mean").
     smooth = -sum(logp if w is None else logp * constant(w), axis=1)
-    scale = np.ones(n, logits.dtype) if keep is None else keep.astype(logits.dtype)
     if keep is not None:
-        smooth = smooth * constant(scale)
+        smooth = smooth * constant(keep.astype(logits.dtype))
     if reduction == "mean":
-        smooth = sum(smooth) / constant((scale if w is None else scale * w[indices]).sum())
+        smooth = sum(smooth) / constant(_target_weights(w, indices, keep, logits.dtype).sum())
     elif reduction == "sum":
         smooth = sum(smooth)
     return nll * (1.0 - eps) + smooth * (eps / c)
