@@ -1,4 +1,4 @@
-"""Argument checks shared by the composite ops: int-or-tuple sizes, node inputs, reductions."""
+"""Argument checks shared by the composite ops: int-or-tuple sizes, flags, node inputs, reductions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ REDUCTIONS = ("mean", "sum", "none")
 def as_node(value: Any) -> Node:
     """``value`` itself if it is a Node, else a constant node holding it as an array."""
     return value if isinstance(value, Node) else constant(np.asarray(value))
+
+
+def check_flag(op: str, name: str, value: Any) -> bool:
+    """``value`` as a bool if it is one (Python or numpy), else an OpError naming ``op`` and ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise OpError(f"{op}: {name} must be a bool (True or False), got {value!r}")
+    return bool(value)
 
 
 def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[int, ...]:

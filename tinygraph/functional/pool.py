@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import OpError
-from tinygraph.functional._args import as_node, check_ndim, ntuple
+from tinygraph.functional._args import as_node, check_flag, check_ndim, ntuple
 from tinygraph.node import Node
 from tinygraph.ops import (
     ARRAY,
@@ -37,13 +37,6 @@ from tinygraph.registry import Sample, composite, constant
 
 IntOrPair = int | tuple[int, int]
 _LAYOUT = "(N, C, H, W) or (C, H, W)"
-
-
-def check_flag(op: str, name: str, value: Any) -> bool:
-    """``value`` as a bool if it is one (Python or numpy), else an OpError naming ``op`` and ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise OpError(f"{op}: {name} must be a bool (True or False), got {value!r}")
-    return bool(value)
 
 
 def pool_output_size(

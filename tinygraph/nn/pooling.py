@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygraph import functional as F
-from tinygraph.functional.pool import check_flag
+from tinygraph.functional._args import check_flag
 from tinygraph.nn.conv import pair
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
