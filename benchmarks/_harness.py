@@ -97,6 +97,14 @@ def allocator_env(args: Any) -> dict[str, str]:
     return GLIBC_DEFAULTS if args.glibc_defaults else SAME_ALLOCATOR
 
 
+def method_line(args: Any) -> str:
+    """How the figures were taken, for the line above a table: loops, rounds, processes."""
+    return (
+        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each "
+        "library in its own process, the libraries taking turns)"
+    )
+
+
 def time_libraries(
     script: str,
     libraries: Iterable[str],

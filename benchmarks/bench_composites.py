@@ -22,7 +22,15 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_libraries
+from _harness import (
+    add_common_options,
+    allocator_env,
+    environment,
+    method_line,
+    profile,
+    run_worker,
+    time_libraries,
+)
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -240,9 +248,9 @@ def main() -> None:
     times = time_libraries(__file__, WORKLOADS, names, args.repeat, env, args.rounds)
     print(environment())
     print(
-        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each library "
-        "in its own process, the libraries taking turns); "
-        "ratio = time / PyTorch" + ("; glibc's default allocator settings" if args.glibc_defaults else "")
+        method_line(args)
+        + "; ratio = time / PyTorch"
+        + ("; glibc's default allocator settings" if args.glibc_defaults else "")
     )
     header = f"{'workload':<52}" + "".join(f"{lib:>18}" for lib in WORKLOADS)
     print(header)

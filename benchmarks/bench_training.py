@@ -24,7 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _harness import add_common_options, allocator_env, environment, profile, run_worker, time_libraries
+from _harness import (
+    add_common_options,
+    allocator_env,
+    environment,
+    method_line,
+    profile,
+    run_worker,
+    time_libraries,
+)
 
 DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
@@ -243,10 +251,7 @@ def main() -> None:
         return
     print(environment())
     times = time_libraries(__file__, WORKLOADS, names, args.repeat, allocator_env(args), args.rounds)
-    print(
-        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each library "
-        "in its own process, the libraries taking turns)"
-    )
+    print(method_line(args))
     header = f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in WORKLOADS) + f"{'target':>10}"
     print(header)
     print("-" * len(header))
