@@ -213,7 +213,7 @@ def test_an_opened_linear_layer_shows_its_matmul_transpose_and_add():
 
 
 def test_opened_fused_call_carries_the_same_values_and_gradients():
-    from tinygraph.render.view import open_fused
+    from tinygraph.view.model import open_fused
 
     kernel, loss = small_cnn_loss()
     loss.backward()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph import _pool
+from tinygraph import _scratch
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
 from tinygraph.node import Node, as_array
@@ -146,7 +146,7 @@ def _propagate(
                 opdef = node._op
                 if opdef is None:
                     if targets is None:
-                        owned = type(g) is np.ndarray and _pool.only_held_by_caller(g)
+                        owned = type(g) is np.ndarray and _scratch.only_held_by_caller(g)
                         _accumulate_leaf(node, g, owned)
                     continue
                 parents = node.parents
@@ -193,8 +193,8 @@ def _accumulate_leaf(leaf: Node, g: Any, owned: bool = False) -> None:
         # caller holds. (Into reusable memory: `.grad = None` each step would otherwise free and
         # refault it.)
         if not owned and type(value) is np.ndarray:
-            if value.nbytes >= _pool.MIN_BYTES:
-                copy = _pool.empty(value.shape, value.dtype)
+            if value.nbytes >= _scratch.MIN_BYTES:
+                copy = _scratch.empty(value.shape, value.dtype)
                 np.copyto(copy, value)
                 value = copy
             else:

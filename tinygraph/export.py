@@ -1,6 +1,6 @@
 """The recorded graph as a ``networkx.DiGraph`` (``tg.to_networkx``), and a summary of it.
 
-Built from the same view of the graph renderings use (:mod:`tinygraph.render.view`), so the
+Built from the same view of the graph renderings use (:mod:`tinygraph.view.model`), so the
 export and the picture agree node for node.
 """
 
@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.render.view import Box, Expand, build_view, check_roots, kind
+from tinygraph.view.model import Box, Expand, build_view, check_roots, kind
 
 
 def to_networkx(*roots: Node, expand: Expand = True) -> nx.DiGraph:

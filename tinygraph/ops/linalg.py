@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygraph import _pool
+from tinygraph import _scratch
 from tinygraph.node import Node
 from tinygraph.ops.axes import matrix_transpose_axes
 from tinygraph.registry import Sample, primitive
@@ -105,7 +105,7 @@ def matmul(x, y):
             and type(y) is np.ndarray
             and x.ndim == 2
             and y.ndim == 2
-            and x.shape[0] * y.shape[1] * x.itemsize >= _pool.MIN_BYTES
+            and x.shape[0] * y.shape[1] * x.itemsize >= _scratch.MIN_BYTES
         ):
             return np.matmul(x, y, out=_product_memory(x.shape[0], y.shape[1], np.result_type(x, y)))
         return np.matmul(x, y)
@@ -132,9 +132,9 @@ def _product_memory(m: int, n: int, dtype: np.dtype) -> np.ndarray:
     """
     dtype = np.dtype(dtype)
     if (n * dtype.itemsize) % _ALIASING_ROW_BYTES:
-        return _pool.empty((m, n), dtype)
+        return _scratch.empty((m, n), dtype)
     pad = max(1, _ROW_PAD_BYTES // dtype.itemsize)
-    return _pool.empty((m, n + pad), dtype)[:, :n]
+    return _scratch.empty((m, n + pad), dtype)[:, :n]
 
 
 def _matmul_mismatch(xs: tuple[int, ...], ys: tuple[int, ...]) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygraph import _pool
+from tinygraph import _scratch
 from tinygraph.node import Node
 from tinygraph.ops.axes import normalize_axes, sum_to_axes
 from tinygraph.registry import Sample, primitive
@@ -31,7 +31,7 @@ def reshape(x, shape):
     except ValueError:
         pass  # a copy is needed (or the shape does not fit, which reshaping the copy reports)
     x = np.asarray(x)
-    out = _pool.empty(x.shape, x.dtype)
+    out = _scratch.empty(x.shape, x.dtype)
     np.copyto(out, x)
     return out.reshape(shape)
 
@@ -178,7 +178,7 @@ def pad(x, pad_width):
             f"pad: pad_width {pad_width!r} does not fit an input of shape {np.shape(x)}"
         ) from exc
     x = np.asarray(x)
-    out = _pool.zeros(tuple(n + b + a for n, (b, a) in zip(x.shape, pairs)), x.dtype)
+    out = _scratch.zeros(tuple(n + b + a for n, (b, a) in zip(x.shape, pairs)), x.dtype)
     out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, pairs))] = x
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinygraph import _pool
+from tinygraph import _scratch
 from tinygraph.registry import Sample, primitive
 
 
@@ -103,7 +103,7 @@ def _new_like_layout(x: np.ndarray, shape: tuple[int, ...], n_lead: int, zeroed:
     The gradient reaching ``fold`` is often a transposed view (im2col keeps channels outermost);
     adding its slices into an array laid out the same way is about 20% faster.
     """
-    new = _pool.zeros if zeroed else _pool.empty
+    new = _scratch.zeros if zeroed else _scratch.empty
     order = sorted(range(n_lead), key=lambda a: -x.strides[a])
     if order == list(range(n_lead)):
         return new(shape, x.dtype)

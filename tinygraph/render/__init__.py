@@ -1,8 +1,8 @@
 """Rendering the recorded graph with graphviz: ``tg.render``.
 
-Modules: :mod:`~tinygraph.render.view` (what is drawn: collapsed and expanded composite calls),
-:mod:`~tinygraph.render.labels` (escaping and value summaries), :mod:`~tinygraph.render.chain`
-(the chain rule along highlighted paths), :mod:`~tinygraph.render.style` (colours, shapes, legend)
+It reads the graph through the view model (:mod:`tinygraph.view`: what is drawn, value labels,
+the chain rule along highlighted paths); here are
+:mod:`~tinygraph.render.style` (colours, shapes, legend)
 and :mod:`~tinygraph.render.graph` (building the graphviz Digraph).
 """
 

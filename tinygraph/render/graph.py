@@ -1,6 +1,6 @@
 """``tg.render``: draw the recorded graph with graphviz.
 
-One node per drawn item (see :mod:`tinygraph.render.view`): parameters, inputs and constants as
+One node per drawn item (see :mod:`tinygraph.view.model`): parameters, inputs and constants as
 value boxes, each op as a box headed by its name showing the value it produced, and each collapsed
 composite call as a 3-D box. Edges run from inputs to the ops that use them, in the direction of
 the forward pass.
@@ -17,9 +17,10 @@ import numpy as np
 from tinygraph.autodiff import trace_backward
 from tinygraph.errors import BackwardError, TinygraphError
 from tinygraph.node import Node
-from tinygraph.render import labels, style
-from tinygraph.render.chain import Chain, chain_text, find_chain
-from tinygraph.render.view import (
+from tinygraph.render import style
+from tinygraph.view import labels
+from tinygraph.view.chain import Chain, chain_text, find_chain
+from tinygraph.view.model import (
     COMMUTATIVE,
     Box,
     Edge,
@@ -30,7 +31,7 @@ from tinygraph.render.view import (
     kind,
     open_fused,
 )
-from tinygraph.render.view import display_names as _display_names
+from tinygraph.view.model import display_names as _display_names
 
 INSTALL_HINT = (
     "the graphviz 'dot' program is needed to write or display a rendering, and it was not found on "

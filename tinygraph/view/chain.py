@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tinygraph.node import Node
 from tinygraph.registry import REGISTRY
-from tinygraph.render.view import Box, GraphView
+from tinygraph.view.model import Box, GraphView
 
 FACTORS_PER_LINE = 6
 MAX_FACTORS = 16

@@ -23,7 +23,7 @@ from tinygraph._state import ScopeFrame, decompose, set_grad_enabled, within
 from tinygraph.autodiff import toposort
 from tinygraph.node import Node
 from tinygraph.registry import REGISTRY
-from tinygraph.render.labels import short
+from tinygraph.view.labels import short
 
 Expand = bool | int | Iterable[str]
 

@@ -23,8 +23,8 @@ MIN_BYTES = 1 << 20
 MAX_PER_KEY = 4
 MAX_BYTES = 1 << 29
 
-_pool: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
-_pooled_bytes = 0
+_arrays: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
+_kept_bytes = 0
 
 
 def _idle(arrays: list[np.ndarray]) -> np.ndarray | None:
@@ -125,15 +125,15 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     key = (shape, dtype)
-    arrays = _pool.setdefault(key, [])
+    arrays = _arrays.setdefault(key, [])
     array = _idle(arrays)
     if array is not None:
         return array
     array = np.empty(shape, dtype)
-    global _pooled_bytes
-    if len(arrays) < MAX_PER_KEY and _pooled_bytes + nbytes <= MAX_BYTES:
+    global _kept_bytes
+    if len(arrays) < MAX_PER_KEY and _kept_bytes + nbytes <= MAX_BYTES:
         arrays.append(array)
-        _pooled_bytes += nbytes
+        _kept_bytes += nbytes
     return array
 
 
@@ -146,6 +146,6 @@ def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 def clear() -> None:
     """Release every pooled array (arrays still in use stay valid: they are only forgotten)."""
-    global _pooled_bytes
-    _pool.clear()
-    _pooled_bytes = 0
+    global _kept_bytes
+    _arrays.clear()
+    _kept_bytes = 0

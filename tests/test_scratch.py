@@ -7,45 +7,45 @@ import pytest
 
 import tinygraph as tg
 import tinygraph.functional as F
-from tinygraph import _pool
+from tinygraph import _scratch
 
 BIG = (512, 1024)  # 2 MiB of float32: pooled
 
 
 def test_the_idle_reference_count_is_calibrated():
-    assert _pool._IDLE_REFCOUNT > 0
+    assert _scratch._IDLE_REFCOUNT > 0
 
 
 def test_an_array_is_reused_only_when_nothing_refers_to_it():
-    _pool.clear()
-    a = _pool.empty(BIG, np.float32)
-    b = _pool.empty(BIG, np.float32)
+    _scratch.clear()
+    a = _scratch.empty(BIG, np.float32)
+    b = _scratch.empty(BIG, np.float32)
     assert b is not a  # a is still held
     address = a.__array_interface__["data"][0]
     del a
-    c = _pool.empty(BIG, np.float32)
+    c = _scratch.empty(BIG, np.float32)
     assert c.__array_interface__["data"][0] == address  # reused
     view = c[10:]
     del c
-    d = _pool.empty(BIG, np.float32)
+    d = _scratch.empty(BIG, np.float32)
     assert d.__array_interface__["data"][0] != address  # a view keeps it busy
     del view, b, d
-    _pool.clear()
+    _scratch.clear()
 
 
 def test_small_arrays_are_not_pooled():
-    _pool.clear()
-    _pool.empty((4, 4), np.float32)
-    assert _pool._pooled_bytes == 0
+    _scratch.clear()
+    _scratch.empty((4, 4), np.float32)
+    assert _scratch._kept_bytes == 0
 
 
 def test_pooled_zeros_are_zero_even_after_reuse():
-    _pool.clear()
-    a = _pool.empty(BIG, np.float32)
+    _scratch.clear()
+    a = _scratch.empty(BIG, np.float32)
     a.fill(7.0)
     del a
-    assert not _pool.zeros(BIG, np.float32).any()
-    _pool.clear()
+    assert not _scratch.zeros(BIG, np.float32).any()
+    _scratch.clear()
 
 
 def _conv_step(x, w):
@@ -91,7 +91,7 @@ def test_training_steps_give_the_same_numbers_with_and_without_the_pool(monkeypa
         return w.data.copy()
 
     pooled = run()
-    monkeypatch.setattr(_pool, "MIN_BYTES", 1 << 62)  # nothing is pooled
+    monkeypatch.setattr(_scratch, "MIN_BYTES", 1 << 62)  # nothing is pooled
     np.testing.assert_array_equal(run(), pooled)
 
 
@@ -108,7 +108,7 @@ def test_leaves_fed_the_same_gradient_get_arrays_of_their_own():
 
 
 def test_only_held_by_caller_sees_every_other_holder():
-    from tinygraph._pool import only_held_by_caller
+    from tinygraph._scratch import only_held_by_caller
 
     fresh = np.ones(4)
     assert only_held_by_caller(fresh)
