@@ -22,7 +22,22 @@ from tinygraph._state import (
     set_grad_enabled,
 )
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
-from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from tinygraph.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    get_rng,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
 from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
@@ -121,3 +136,6 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]  # fmt: skip
+
+# Tensor ops and creation functions of the PyTorch-habits issue (#14).
+__all__ += ["arange", "eye", "full", "full_like", "linspace"]

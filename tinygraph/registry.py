@@ -328,6 +328,7 @@ def primitive(
         defaults = {p.name: p.default for p in attr_params if p.default is not p.empty}
 
         def bind(extra: tuple[Any, ...], attrs: dict[str, Any]) -> dict[str, Any]:
+            attrs = torch_names(name, attrs, attr_names)
             if len(extra) > len(attr_names):
                 raise TypeError(
                     f"{name}: takes at most {len(attr_names)} attribute arguments, got {len(extra)}"
@@ -384,7 +385,7 @@ def composite(
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = in_scope(name)(fn)
+        wrapped = in_scope(name)(accept_torch_names(fn, name))
         opdef = OpDef(name=name, kind="composite", forward=fn, formula=formula, samples=tuple(samples))
         opdef.function = wrapped
         _register(opdef)
@@ -392,3 +393,40 @@ def composite(
         return wrapped
 
     return decorate
+
+
+# PyTorch's names for numpy's arguments: ``sum(x, dim=1, keepdim=True)`` is ``sum(x, axis=1, keepdims=True)``.
+TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis"}
+
+
+def torch_names(op: str, kwargs: dict[str, Any], params: Sequence[str]) -> dict[str, Any]:
+    """``kwargs`` with PyTorch's argument names (``dim``, ``keepdim``, ...) renamed to numpy's.
+
+    Only names the op does not itself take are renamed, and only to names it does take. Giving
+    both spellings of one argument is an error naming ``op``.
+    """
+    if not kwargs or not any(k in TORCH_NAMES for k in kwargs):
+        return kwargs
+    out = dict(kwargs)
+    for torch_name, numpy_name in TORCH_NAMES.items():
+        if torch_name in out and torch_name not in params and numpy_name in params:
+            if numpy_name in out:
+                raise TypeError(
+                    f"{op}: got both {numpy_name}= and {torch_name}= (PyTorch's name for it); pass one"
+                )
+            out[numpy_name] = out.pop(torch_name)
+    return out
+
+
+def accept_torch_names(fn: Callable[..., Any], op: str | None = None) -> Callable[..., Any]:
+    """``fn`` also accepting PyTorch's argument names (see :data:`TORCH_NAMES`) for its numpy ones."""
+    params = list(inspect.signature(fn).parameters)
+    if not any(v in params and k not in params for k, v in TORCH_NAMES.items()):
+        return fn
+    label = op or fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **torch_names(label, kwargs, params))
+
+    return wrapper

@@ -36,7 +36,18 @@ from tinygraph.ops.elementwise import (
     where,
 )
 from tinygraph.ops.linalg import matmul
+from tinygraph.ops.logical import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from tinygraph.ops.reductions import max, mean, min, sum
+from tinygraph.ops.rounding import ceil, clip, floor, floor_divide, remainder, round, trunc
 from tinygraph.ops.shape import (
     broadcast_to,
     concatenate,
@@ -50,6 +61,27 @@ from tinygraph.ops.shape import (
     stack,
     sum_to,
     transpose,
+)
+from tinygraph.ops.unary import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    cos,
+    cosh,
+    expm1,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    sin,
+    sinh,
+    tan,
 )
 from tinygraph.ops.window import fold, sliding_window
 from tinygraph.registry import REGISTRY
@@ -80,3 +112,21 @@ def _namespace(attr: str) -> SimpleNamespace:
 
 ARRAY = _namespace("forward")
 GRAPH = _namespace("function")
+
+# Tensor ops of issue #14.
+__all__ += [
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "bitwise_and", "bitwise_not",
+    "bitwise_or", "bitwise_xor", "ceil", "clip", "cos", "cosh", "expm1", "floor", "floor_divide",
+    "isfinite", "isinf", "isnan", "log1p", "log2", "log10", "logaddexp", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "remainder", "round", "sin", "sinh", "tan", "trunc",
+]  # fmt: skip
+UFUNC_OPS.update({
+    "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos, "arctan": arctan,
+    "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh, "arccosh": arccosh, "arctanh": arctanh,
+    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "isnan": isnan, "isinf": isinf,
+    "isfinite": isfinite, "floor": floor, "ceil": ceil, "trunc": trunc, "floor_divide": floor_divide,
+    "remainder": remainder, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
+    "bitwise_xor": bitwise_xor, "invert": bitwise_not, "logical_and": logical_and,
+    "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
+    "logaddexp": logaddexp,
+})  # fmt: skip
