@@ -1,0 +1,187 @@
+"""More reductions: prod, cumsum, argmax/argmin, any/all (primitives) and var/std (composites).
+
+Same conventions as :mod:`tinygraph.ops.reductions`: ``axis`` is None (all axes), an int or a
+tuple, and ``keepdims`` keeps reduced axes as length 1 (PyTorch's ``dim=``/``keepdim=`` work too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygraph.node import Node
+from tinygraph.ops.axes import kept_shape, normalize_axes, reduced_count
+from tinygraph.ops.elementwise import sqrt
+from tinygraph.ops.reductions import mean, sum
+from tinygraph.registry import Sample, composite, primitive
+
+_SAMPLES = (
+    Sample((3, 4)),
+    Sample((3, 4), axis=0),
+    Sample((2, 3, 4), axis=(0, 2), keepdims=True),
+    Sample((2, 3, 4), axis=-1),
+)
+
+
+def _axes(op: str, x, axis):
+    """``axis`` checked against ``x`` (clear error naming ``op``) and as numpy takes it."""
+    axes = normalize_axes(axis, np.ndim(x), op)
+    return None if axis is None else axes
+
+
+def _raw(v):
+    return v.data if isinstance(v, Node) else np.asarray(v)
+
+
+def _others_product(xp, x, axis):
+    """For each element of ``x``, the product of the *other* elements it is reduced with.
+
+    Exact where ``x`` holds zeros (unlike ``prod / x``): the reduced axes are moved last and
+    flattened to length n, each element's row is repeated n times with the element itself replaced
+    by 1 (an n × n mask), and the rows multiplied.
+    """
+    shape = x.shape
+    red = normalize_axes(axis, len(shape), "prod")
+    keep = tuple(a for a in range(len(shape)) if a not in red)
+    perm = keep + red
+    n = reduced_count(shape, axis)
+    moved = xp.reshape(xp.transpose(x, perm), tuple(shape[a] for a in keep) + (1, n))
+    rows = xp.broadcast_to(moved, tuple(shape[a] for a in keep) + (n, n))
+    others = xp.prod(xp.where(np.eye(n, dtype=bool), 1, rows), -1, False)
+    others = xp.reshape(others, tuple(shape[a] for a in perm))
+    return xp.transpose(others, tuple(int(i) for i in np.argsort(perm)))
+
+
+def _prod_vjp(xp, g, z, x, axis, keepdims):
+    kept = kept_shape(x.shape, axis)
+    if not (_raw(x) == 0).any():
+        return xp.reshape(g * z, kept) / x
+    return xp.reshape(g, kept) * _others_product(xp, x, axis)
+
+
+@primitive(
+    "prod",
+    formula="z = Π_axis x\n∂z/∂xᵢ = Π_{j≠i} xⱼ  (= z / xᵢ when xᵢ ≠ 0)",
+    vjp=(_prod_vjp,),
+    samples=_SAMPLES,  # inputs holding zeros: tests/test_tensor_ops.py
+)
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (None: all axes), ``z = Π x``; exact gradients where x holds zeros."""
+    return np.prod(x, axis=_axes("prod", x, axis), keepdims=keepdims)
+
+
+def _single_axis(op: str, x, axis):
+    if axis is None:
+        return None
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int or None, got {axis!r}")
+    return normalize_axes(axis, np.ndim(x), op)[0]
+
+
+def _reverse_cumsum(xp, g, axis):
+    """``Σ_{j >= i} g_j`` along ``axis``: the total minus the running sum before i."""
+    return xp.sum(g, axis, True) - xp.cumsum(g, axis) + g
+
+
+@primitive(
+    "cumsum",
+    formula="zᵢ = Σ_{j <= i} xⱼ along axis\n∂L/∂xᵢ = Σ_{j >= i} gⱼ (the gradient summed from the end)",
+    vjp=(
+        lambda xp, g, z, x, axis: (
+            xp.reshape(_reverse_cumsum(xp, g, 0), x.shape) if axis is None else _reverse_cumsum(xp, g, axis)
+        ),
+    ),
+    samples=(Sample((3, 4), axis=1), Sample((2, 3, 2), axis=0), Sample((2, 3))),
+)
+def cumsum(x, axis=None):
+    """Running sum along ``axis``; with ``axis=None``, over the flattened input (as numpy)."""
+    return np.cumsum(x, axis=_single_axis("cumsum", x, axis))
+
+
+def _index_reduction(name: str, fn, what: str):
+    def forward(x, axis=None, keepdims=False):
+        if np.size(x) == 0:
+            raise ValueError(f"{name}: cannot take the {what} of an empty input (shape {np.shape(x)})")
+        return fn(x, axis=_single_axis(name, x, axis), keepdims=keepdims)
+
+    forward.__name__ = name
+    forward.__doc__ = (
+        f"Index of the {what} along ``axis`` (None: of the flattened input), as int64; the first "
+        "one on a tie. Not differentiable."
+    )
+    return primitive(
+        name,
+        formula=f"z = index of the {what} along axis (no gradient)",
+        vjp=(None,),
+        differentiable=False,
+        samples=(Sample((3, 4)), Sample((3, 4), axis=1, keepdims=True), Sample((2, 3, 4), axis=-2)),
+    )(forward)
+
+
+argmax = _index_reduction("argmax", np.argmax, "maximum")
+argmin = _index_reduction("argmin", np.argmin, "minimum")
+
+
+def _truth_reduction(name: str, fn, what: str):
+    def forward(x, axis=None, keepdims=False):
+        return fn(x, axis=_axes(name, x, axis), keepdims=keepdims)
+
+    forward.__name__ = name
+    forward.__doc__ = f"Whether {what} element along ``axis`` is true (non-zero); not differentiable."
+    return primitive(
+        name,
+        formula=f"z = ({what} x along axis is true) (no gradient)",
+        vjp=(None,),
+        differentiable=False,
+        samples=(
+            Sample(np.array([[True, False, True], [True, True, True]])),
+            Sample(np.array([[1, 0, 2], [0, 0, 0]]), axis=1, keepdims=True),
+        ),
+    )(forward)
+
+
+any = _truth_reduction("any", np.any, "any")
+all = _truth_reduction("all", np.all, "every")
+
+
+def _ddof(op: str, ddof, correction) -> float:
+    if correction is not None:
+        if ddof not in (None, 0):
+            raise TypeError(f"{op}: got both ddof= and correction= (PyTorch's name for it); pass one")
+        return correction
+    return 0 if ddof is None else ddof
+
+
+@composite(
+    "var",
+    formula="var(x) = Σ (x - x̄)² / (n - ddof),  x̄ = mean(x) over axis",
+    samples=(
+        Sample((3, 4)),
+        Sample((3, 4), axis=1, ddof=1),
+        Sample((2, 3, 4), axis=(0, 2), keepdims=True, correction=1),
+    ),
+)
+def var(x, axis=None, ddof=None, keepdims=False, correction=None):
+    """Variance over ``axis``: ``Σ (x - mean)² / (n - ddof)``.
+
+    ``ddof`` (numpy's name) or ``correction`` (PyTorch's) is subtracted from the count n: 0 by
+    default, as numpy (PyTorch's default is 1, Bessel's correction; pass ``correction=1`` for it).
+    """
+    x = x if isinstance(x, Node) else Node(np.asarray(x))
+    d = _ddof("var", ddof, correction)
+    n = reduced_count(x.shape, axis, "var")
+    if n - d <= 0:
+        raise ValueError(
+            f"var: {n} element(s) per result with ddof {d} leave no degrees of freedom (shape {x.shape})"
+        )
+    centred = x - mean(x, axis=axis, keepdims=True)
+    return sum(centred * centred, axis=axis, keepdims=keepdims) / (n - d)
+
+
+@composite(
+    "std",
+    formula="std(x) = √var(x) = √(Σ (x - x̄)² / (n - ddof))",
+    samples=(Sample((3, 4)), Sample((3, 4), axis=0, correction=1), Sample((2, 3, 4), axis=-1, keepdims=True)),
+)
+def std(x, axis=None, ddof=None, keepdims=False, correction=None):
+    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0)."""
+    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction))
