@@ -107,5 +107,5 @@ def test_torch_argument_names_on_reductions_and_composites():
         tg.sum(x, axis=0, dim=1)
     with pytest.raises(TypeError, match="softmax: got both axis= and dim="):
         F.softmax(x, axis=0, dim=1)
-    with pytest.raises(TypeError, match=r"sum: unexpected keyword argument\(s\) \['dims'\]"):
-        tg.sum(x, dims=1)
+    with pytest.raises(TypeError, match=r"sum: unexpected keyword argument\(s\) \['axes'\]"):
+        tg.sum(x, axes=1)

@@ -57,7 +57,6 @@ from tinygraph.ops import (
     mean,
     min,
     minimum,
-    pad,
     relu,
     reshape,
     sigmoid,
@@ -138,4 +137,75 @@ __all__ = [
 ]  # fmt: skip
 
 # Tensor ops and creation functions of the PyTorch-habits issue (#14).
-__all__ += ["arange", "eye", "full", "full_like", "linspace"]
+from tinygraph.ops import (
+    all,
+    any,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    argmax,
+    argmin,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    chunk,
+    clip,
+    cos,
+    cosh,
+    cumsum,
+    einsum,
+    expm1,
+    flip,
+    floor,
+    floor_divide,
+    gather,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    masked_fill,
+    one_hot,
+    prod,
+    remainder,
+    repeat_interleave,
+    roll,
+    round,
+    sin,
+    sinh,
+    split,
+    std,
+    tan,
+    tile,
+    tril,
+    triu,
+    trunc,
+    var,
+)  # fmt: skip
+from tinygraph.ops.indexing import scatter_add
+from tinygraph.ops.padding import pad
+
+# PyTorch's (and numpy 2's) other names for the same functions.
+clamp = clip
+asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+
+__all__ += [
+    "acos", "acosh", "all", "any", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
+    "argmax", "argmin", "asin", "asinh", "atan", "atanh", "bitwise_and", "bitwise_not", "bitwise_or",
+    "bitwise_xor", "ceil", "chunk", "clamp", "clip", "cos", "cosh", "cumsum", "einsum", "expm1", "eye",
+    "flip", "floor", "floor_divide", "full", "full_like", "gather", "isfinite", "isinf", "isnan",
+    "linspace", "log1p", "log2", "log10", "logaddexp", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "masked_fill", "one_hot", "prod", "remainder", "repeat_interleave", "roll", "round",
+    "scatter_add", "sin", "sinh", "split", "std", "tan", "tile", "tril", "triu", "trunc", "var",
+]  # fmt: skip

@@ -152,8 +152,9 @@ class Node:
         return np.ndim(self._value)
 
     @property
-    def size(self) -> int:
-        return int(np.size(self._value))
+    def size(self) -> Size:
+        """The number of elements (numpy's ``x.size``); ``x.size()`` is the shape, as in PyTorch."""
+        return Size(int(np.size(self._value)), np.shape(self._value))
 
     @property
     def dtype(self) -> np.dtype:
@@ -338,18 +339,6 @@ class Node:
         """The node with its axes reversed (``transpose()``)."""
         return _ops.transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis=axis, keepdims=keepdims)
-
     def exp(self):
         return _ops.exp(self)
 
@@ -382,6 +371,279 @@ class Node:
 
     def astype(self, dtype):
         return _ops.astype(self, dtype)
+
+    # ---------------------------------------------------------- tensor ops and PyTorch habits (#14)
+    # Reductions take numpy's axis=/keepdims= or PyTorch's dim=/keepdim= (the registry renames them).
+    def sum(self, *args, **kwargs):
+        """``tg.sum(self, ...)``: ``x.sum(axis=1)`` or ``x.sum(dim=1, keepdim=True)``."""
+        return _ops.sum(self, *args, **kwargs)
+
+    def mean(self, *args, **kwargs):
+        """``tg.mean(self, ...)``."""
+        return _ops.mean(self, *args, **kwargs)
+
+    def max(self, *args, **kwargs):
+        """``tg.max(self, ...)``: the values only (use ``argmax`` for the indices)."""
+        return _ops.max(self, *args, **kwargs)
+
+    def min(self, *args, **kwargs):
+        """``tg.min(self, ...)``: the values only (use ``argmin`` for the indices)."""
+        return _ops.min(self, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return _ops.prod(self, *args, **kwargs)
+
+    def var(self, *args, **kwargs):
+        """``tg.var(self, ...)``: ddof 0 by default as numpy (``correction=1`` for PyTorch's default)."""
+        return _ops.var(self, *args, **kwargs)
+
+    def std(self, *args, **kwargs):
+        """``tg.std(self, ...)``: ddof 0 by default as numpy (``correction=1`` for PyTorch's default)."""
+        return _ops.std(self, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def argmax(self, *args, **kwargs):
+        """Indices of the maxima: ``x.argmax(dim=1, keepdim=True)``."""
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        return _ops.argmin(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return _ops.any(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return _ops.all(self, *args, **kwargs)
+
+    def clip(self, min=None, max=None):
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, decimals=0):
+        return _ops.round(self, decimals)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def isnan(self):
+        return _ops.isnan(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
+
+    # comparisons by name
+    def eq(self, other):
+        return _ops.equal(self, other)
+
+    def ne(self, other):
+        return _ops.not_equal(self, other)
+
+    def lt(self, other):
+        return _ops.less(self, other)
+
+    def le(self, other):
+        return _ops.less_equal(self, other)
+
+    def gt(self, other):
+        return _ops.greater(self, other)
+
+    def ge(self, other):
+        return _ops.greater_equal(self, other)
+
+    # shapes
+    def view(self, *shape):
+        """``reshape`` under PyTorch's name: ``x.view(2, -1)`` or ``x.view((2, -1))``."""
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def view_as(self, other: Node) -> Node:
+        """This node reshaped to ``other``'s shape."""
+        return _ops.reshape(self, other.shape)
+
+    def squeeze(self, axis=None, **kwargs):
+        """Drop length-1 axes (all, or ``axis``/``dim``)."""
+        if "dim" in kwargs:
+            axis = _both("squeeze", axis, kwargs.pop("dim"))
+        return _ops.squeeze(self, axis, **kwargs)
+
+    def unsqueeze(self, dim: int) -> Node:
+        """Insert a length-1 axis at ``dim`` (``expand_dims``)."""
+        return _ops.expand_dims(self, dim)
+
+    def permute(self, *dims):
+        """``transpose`` with the new order of all axes: ``x.permute(2, 0, 1)``."""
+        return _ops.transpose(self, dims[0] if len(dims) == 1 else dims)
+
+    def expand(self, *sizes):
+        """``broadcast_to`` under PyTorch's name; -1 keeps an axis' length."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {len(sizes)} sizes for a node with {self.ndim} dimensions")
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        return _ops.broadcast_to(self, shape)
+
+    def repeat(self, *sizes):
+        """PyTorch's ``Tensor.repeat``: the whole node tiled ``sizes`` times (numpy's ``tile``)."""
+        return _ops.tile(self, tuple(sizes[0]) if len(sizes) == 1 and not _is_int(sizes[0]) else sizes)
+
+    def tile(self, reps):
+        return _ops.tile(self, reps)
+
+    def repeat_interleave(self, repeats, axis=None, **kwargs):
+        return _ops.repeat_interleave(self, repeats, axis, **kwargs)
+
+    def flip(self, *args, **kwargs):
+        return _ops.flip(self, *args, **kwargs)
+
+    def roll(self, *args, **kwargs):
+        return _ops.roll(self, *args, **kwargs)
+
+    def tril(self, *args, **kwargs):
+        return _ops.tril(self, *args, **kwargs)
+
+    def triu(self, *args, **kwargs):
+        return _ops.triu(self, *args, **kwargs)
+
+    def split(self, split_size_or_sections, axis=0, **kwargs):
+        """``tg.split``: pieces of a given length (PyTorch's rule)."""
+        if "dim" in kwargs:
+            axis = _both("split", axis if axis != 0 else None, kwargs.pop("dim"))
+        return _ops.split(self, split_size_or_sections, axis, **kwargs)
+
+    def chunk(self, chunks, axis=0, **kwargs):
+        if "dim" in kwargs:
+            axis = _both("chunk", axis if axis != 0 else None, kwargs.pop("dim"))
+        return _ops.chunk(self, chunks, axis, **kwargs)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        from tinygraph.ops.indexing import scatter_add
+
+        return scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    # dtypes and sizes
+    def float(self) -> Node:
+        """This node as float32 (``astype``)."""
+        return _ops.astype(self, np.float32)
+
+    def double(self) -> Node:
+        """This node as float64."""
+        return _ops.astype(self, np.float64)
+
+    def long(self) -> Node:
+        """This node as int64."""
+        return _ops.astype(self, np.int64)
+
+    def int(self) -> Node:
+        """This node as int32."""
+        return _ops.astype(self, np.int32)
+
+    def bool(self) -> Node:
+        """This node as booleans."""
+        return _ops.astype(self, np.bool_)
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(np.size(self._value))
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``)."""
+        return self.ndim
+
+    # operators on booleans and integers, and floor division and remainder
+    def __and__(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _ops.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _ops.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
+
+    def __invert__(self):
+        return _ops.bitwise_not(self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """Route numpy functions on Nodes (``np.sum(x)``, ``np.concatenate([x, y])``) to tinygraph ops."""
+        from tinygraph.ops.numpy_functions import call_numpy_function
+
+        return call_numpy_function(func, args, kwargs)
+
+
+class Size(int):
+    """A node's number of elements (numpy's ``x.size``), also callable as PyTorch's ``x.size()``.
+
+    ``x.size == 6`` and ``x.size * 2`` are plain integer arithmetic; ``x.size()`` is the shape
+    tuple and ``x.size(d)`` the length of axis ``d``, as in PyTorch.
+    """
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> Size:
+        obj = super().__new__(cls, n)
+        obj.shape = tuple(shape)
+        return obj
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(f"size: dimension {dim} is out of range for shape {self.shape}")
+        return self.shape[dim]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _both(op: str, axis: Any, dim: Any) -> Any:
+    if axis is not None:
+        raise TypeError(f"{op}: got both axis= and dim= (PyTorch's name for it); pass one")
+    return dim
 
 
 class Constant(Node):

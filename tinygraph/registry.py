@@ -396,7 +396,15 @@ def composite(
 
 
 # PyTorch's names for numpy's arguments: ``sum(x, dim=1, keepdim=True)`` is ``sum(x, axis=1, keepdims=True)``.
-TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis"}
+TORCH_NAMES = {
+    "dim": "axis",
+    "dims": "axis",
+    "keepdim": "keepdims",
+    "start_dim": "start_axis",
+    "end_dim": "end_axis",
+    "shifts": "shift",
+    "diagonal": "k",
+}
 
 
 def torch_names(op: str, kwargs: dict[str, Any], params: Sequence[str]) -> dict[str, Any]:

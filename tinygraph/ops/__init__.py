@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from tinygraph.ops.einsum import einsum
 from tinygraph.ops.elementwise import (
     abs,
     add,
@@ -35,6 +36,20 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
+from tinygraph.ops.indexing import (
+    chunk,
+    flip,
+    gather,
+    masked_fill,
+    one_hot,
+    repeat_interleave,
+    roll,
+    scatter_add_along,
+    split,
+    tile,
+    tril,
+    triu,
+)
 from tinygraph.ops.linalg import matmul
 from tinygraph.ops.logical import (
     bitwise_and,
@@ -46,6 +61,7 @@ from tinygraph.ops.logical import (
     logical_or,
     logical_xor,
 )
+from tinygraph.ops.padding import pad_mode
 from tinygraph.ops.reductions import max, mean, min, sum
 from tinygraph.ops.rounding import ceil, clip, floor, floor_divide, remainder, round, trunc
 from tinygraph.ops.shape import (
@@ -131,13 +147,17 @@ __all__ += [
     "bitwise_or",
     "bitwise_xor",
     "ceil",
+    "chunk",
     "clip",
     "cos",
     "cosh",
     "cumsum",
+    "einsum",
     "expm1",
+    "flip",
     "floor",
     "floor_divide",
+    "gather",
     "isfinite",
     "isinf",
     "isnan",
@@ -149,13 +169,23 @@ __all__ += [
     "logical_not",
     "logical_or",
     "logical_xor",
+    "masked_fill",
+    "one_hot",
+    "pad_mode",
     "prod",
     "remainder",
+    "repeat_interleave",
+    "roll",
     "round",
+    "scatter_add_along",
     "sin",
     "sinh",
+    "split",
     "std",
     "tan",
+    "tile",
+    "tril",
+    "triu",
     "trunc",
     "var",
 ]  # fmt: skip
