@@ -366,8 +366,9 @@ class Node:
     def transpose(self, *axes):
         return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1):
-        return _ops.flatten(self, start_axis, end_axis)
+    def flatten(self, *args, **kwargs):
+        """Merge axes ``start_axis..end_axis`` (PyTorch's ``start_dim``/``end_dim``) into one."""
+        return _ops.flatten(self, *args, **kwargs)
 
     def astype(self, dtype):
         return _ops.astype(self, dtype)
@@ -477,11 +478,9 @@ class Node:
         """This node reshaped to ``other``'s shape."""
         return _ops.reshape(self, other.shape)
 
-    def squeeze(self, axis=None, **kwargs):
-        """Drop length-1 axes (all, or ``axis``/``dim``)."""
-        if "dim" in kwargs:
-            axis = _both("squeeze", axis, kwargs.pop("dim"))
-        return _ops.squeeze(self, axis, **kwargs)
+    def squeeze(self, *args, **kwargs):
+        """Drop length-1 axes (all, or those of ``axis``/``dim``)."""
+        return _ops.squeeze(self, *args, **kwargs)
 
     def unsqueeze(self, dim: int) -> Node:
         """Insert a length-1 axis at ``dim`` (``expand_dims``)."""
@@ -522,16 +521,12 @@ class Node:
     def triu(self, *args, **kwargs):
         return _ops.triu(self, *args, **kwargs)
 
-    def split(self, split_size_or_sections, axis=0, **kwargs):
+    def split(self, *args, **kwargs):
         """``tg.split``: pieces of a given length (PyTorch's rule)."""
-        if "dim" in kwargs:
-            axis = _both("split", axis if axis != 0 else None, kwargs.pop("dim"))
-        return _ops.split(self, split_size_or_sections, axis, **kwargs)
+        return _ops.split(self, *args, **kwargs)
 
-    def chunk(self, chunks, axis=0, **kwargs):
-        if "dim" in kwargs:
-            axis = _both("chunk", axis if axis != 0 else None, kwargs.pop("dim"))
-        return _ops.chunk(self, chunks, axis, **kwargs)
+    def chunk(self, *args, **kwargs):
+        return _ops.chunk(self, *args, **kwargs)
 
     def gather(self, dim, index):
         return _ops.gather(self, dim, index)
@@ -638,12 +633,6 @@ class Size(int):
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _both(op: str, axis: Any, dim: Any) -> Any:
-    if axis is not None:
-        raise TypeError(f"{op}: got both axis= and dim= (PyTorch's name for it); pass one")
-    return dim
 
 
 class Constant(Node):

@@ -101,7 +101,7 @@ from tinygraph.ops.unary import (
     tan,
 )
 from tinygraph.ops.window import fold, sliding_window
-from tinygraph.registry import REGISTRY
+from tinygraph.registry import REGISTRY, accept_torch_names
 
 __all__ = [
     "abs", "add", "astype", "broadcast_to", "concatenate", "div", "equal", "exp", "expand_dims",
@@ -199,3 +199,6 @@ UFUNC_OPS.update({
     "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
     "logaddexp": logaddexp,
 })  # fmt: skip
+
+# PyTorch's dim=/start_dim=/end_dim= also for the shape helpers that are plain functions.
+flatten, expand_dims, squeeze = (accept_torch_names(f) for f in (flatten, expand_dims, squeeze))

@@ -18,7 +18,7 @@ from tinygraph.node import Node
 from tinygraph.ops.axes import normalize_axes
 from tinygraph.ops.elementwise import where
 from tinygraph.ops.shape import flatten, getitem
-from tinygraph.registry import Sample, composite, constant, primitive
+from tinygraph.registry import Sample, accept_torch_names, composite, constant, primitive
 
 
 def _raw(v: Any) -> np.ndarray:
@@ -318,6 +318,7 @@ def _pieces(x: Any, sizes: list[int], axis: int) -> tuple[Node, ...]:
     return tuple(out)
 
 
+@accept_torch_names
 def split(x: Any, split_size_or_sections: Any, axis: int = 0) -> tuple[Node, ...]:
     """Cut ``x`` into pieces along ``axis``, as ``torch.split``: each ``x[..., a:b, ...]``.
 
@@ -343,6 +344,7 @@ def split(x: Any, split_size_or_sections: Any, axis: int = 0) -> tuple[Node, ...
     return _pieces(x, sizes, a)
 
 
+@accept_torch_names
 def chunk(x: Any, chunks: int, axis: int = 0) -> tuple[Node, ...]:
     """Cut ``x`` into ``chunks`` pieces of length ``ceil(n / chunks)`` along ``axis``, as ``torch.chunk``.
 
