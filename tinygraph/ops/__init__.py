@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from tinygraph.ops.einsum import einsum
 from tinygraph.ops.elementwise import (
     abs,
     add,
@@ -36,34 +35,8 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
-from tinygraph.ops.indexing import (
-    chunk,
-    flip,
-    gather,
-    masked_fill,
-    one_hot,
-    repeat_interleave,
-    roll,
-    scatter_add_along,
-    split,
-    tile,
-    tril,
-    triu,
-)
 from tinygraph.ops.linalg import matmul
-from tinygraph.ops.logical import (
-    bitwise_and,
-    bitwise_not,
-    bitwise_or,
-    bitwise_xor,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-)
-from tinygraph.ops.padding import pad_mode
 from tinygraph.ops.reductions import max, mean, min, sum
-from tinygraph.ops.rounding import ceil, clip, floor, floor_divide, remainder, round, trunc
 from tinygraph.ops.shape import (
     broadcast_to,
     concatenate,
@@ -78,29 +51,36 @@ from tinygraph.ops.shape import (
     sum_to,
     transpose,
 )
-from tinygraph.ops.statistics import all, any, argmax, argmin, cumsum, prod, std, var
-from tinygraph.ops.unary import (
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctanh,
-    cos,
-    cosh,
-    expm1,
-    isfinite,
-    isinf,
-    isnan,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    sin,
-    sinh,
-    tan,
-)
 from tinygraph.ops.window import fold, sliding_window
+
+# Tensor ops of issue #14, declared after the core ops above: the generated ops reference lists
+# ops in the order they are declared, so their sections follow the core's, composites last.
+# isort: off
+from tinygraph.ops.einsum import einsum
+from tinygraph.ops.indexing import (
+    chunk,
+    flip,
+    gather,
+    one_hot,
+    roll,
+    scatter_add_along,
+    split,
+    tile,
+    tril,
+    triu,
+)
+from tinygraph.ops.logical import (
+    bitwise_and, bitwise_not, bitwise_or, bitwise_xor, logical_and, logical_not, logical_or, logical_xor,
+)  # fmt: skip
+from tinygraph.ops.rounding import ceil, clip, floor, floor_divide, remainder, round, trunc
+from tinygraph.ops.statistics import all, any, argmax, argmin, cumsum, prod
+from tinygraph.ops.unary import (
+    arccos, arccosh, arcsin, arcsinh, arctan, arctanh, cos, cosh, expm1, isfinite, isinf, isnan, log1p,
+    log2, log10, sin, sinh, tan,
+)  # fmt: skip
+from tinygraph.ops.composites import logaddexp, masked_fill, pad_mode, repeat_interleave, std, var
+
+# isort: on
 from tinygraph.registry import REGISTRY, accept_torch_names
 
 __all__ = [

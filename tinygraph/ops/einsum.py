@@ -94,7 +94,11 @@ def _einsum_vjp(xp, g, z, *xs, subscripts, index):
     ),
 )
 def _einsum(*operands, subscripts):
-    """``einsum`` on subscripts already written out in full (see :func:`einsum`)."""
+    """Einstein summation, called as ``tg.einsum("ij,jk->ik", a, b)`` (as numpy and PyTorch).
+
+    The recorded primitive takes the operands as one list and the subscripts written out in
+    full (``...`` and implicit outputs expanded by ``tg.einsum``).
+    """
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 

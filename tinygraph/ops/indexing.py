@@ -3,8 +3,8 @@ tile, repeat_interleave, split and chunk.
 
 The primitives move values without changing them, so each derivative moves the gradient back:
 gather ↔ scatter_add_along, flip ↔ flip, roll ↔ roll the other way, tril ↔ tril, tile → a sum over
-the copies. masked_fill and repeat_interleave are composites (``where``, ``getitem``); split and
-chunk return slices (``getitem``) of their input.
+the copies; split and chunk return slices (``getitem``) of their input. masked_fill and
+repeat_interleave are composites (``where``, ``getitem``) in ``ops/composites.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.ops.axes import normalize_axes
-from tinygraph.ops.elementwise import where
-from tinygraph.ops.shape import flatten, getitem
-from tinygraph.registry import Sample, accept_torch_names, composite, constant, primitive
+from tinygraph.ops.shape import getitem
+from tinygraph.registry import Sample, accept_torch_names, constant, primitive
 
 
 def _raw(v: Any) -> np.ndarray:
@@ -135,37 +134,6 @@ def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Node:
     return x + scatter_add_along(src, dim, index, _shape(x))
 
 
-_MASK = np.array([[True, False, True], [False, False, True]])
-
-
-@composite(
-    "masked_fill",
-    formula="z = value where mask else x\n∂z/∂x = 0 where mask, else 1",
-    samples=(Sample((2, 3), _MASK, -1.5), Sample((4, 2, 3), _MASK[0], 0.0)),
-)
-def masked_fill(x: Any, mask: Any, value: Any) -> Node:
-    """``x`` with ``value`` where the boolean ``mask`` (broadcast to x's shape) is true, as PyTorch.
-
-    ``value`` is a number (``-inf`` for attention masks), converted to x's dtype.
-    """
-    x = _node(x)
-    m = _raw(mask)
-    if m.dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype}")
-    try:
-        fits = np.broadcast_shapes(m.shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"masked_fill: mask {m.shape} does not broadcast to the input's shape {x.shape}")
-    if isinstance(value, Node):
-        if value.requires_grad or value.size != 1:
-            raise TypeError("masked_fill: value must be a number (or a one-element node without grad)")
-        value = value.item()
-    fill = np.asarray(value).astype(x.dtype) if np.issubdtype(x.dtype, np.inexact) else np.asarray(value)
-    return where(m, constant(fill), x)
-
-
 @primitive(
     "one_hot",
     formula="z[..., c] = 1 if indices[...] = c else 0 (int64; no gradient)",
@@ -280,34 +248,6 @@ def tile(x, reps):
     ``reps`` longer than x's axes adds leading axes.
     """
     return np.tile(x, _reps(reps))
-
-
-@composite(
-    "repeat_interleave",
-    formula="z = each element of x repeated `repeats` times along axis\n"
-    "∂L/∂x = the gradient summed over each element's copies",
-    samples=(Sample((2, 3), 2, axis=1), Sample((3, 2), np.array([1, 0, 2]), axis=0), Sample((2, 2), 3)),
-)
-def repeat_interleave(x: Any, repeats: Any, axis: int | None = None) -> Node:
-    """Repeat each element ``repeats`` times along ``axis`` (None: of the flattened input).
-
-    As ``numpy.repeat`` and ``torch.repeat_interleave``; ``repeats`` is an int or one count per
-    element. (PyTorch's ``Tensor.repeat`` is :func:`tile`.)
-    """
-    x = _node(x)
-    if axis is None:
-        x, axis = flatten(x), 0
-    a = _axis("repeat_interleave", axis, x.ndim)
-    n = x.shape[a]
-    counts = np.asarray(_raw(repeats))
-    if not np.issubdtype(counts.dtype, np.integer) or (counts < 0).any() or counts.ndim > 1:
-        raise ValueError(f"repeat_interleave: repeats must be non-negative integers, got {repeats!r}")
-    if counts.ndim == 1 and counts.shape[0] != n:
-        raise ValueError(
-            f"repeat_interleave: {counts.shape[0]} repeat counts for {n} elements along axis {a} "
-            f"(shape {x.shape})"
-        )
-    return getitem(x, (slice(None),) * a + (np.repeat(np.arange(n), counts),))
 
 
 def _pieces(x: Any, sizes: list[int], axis: int) -> tuple[Node, ...]:

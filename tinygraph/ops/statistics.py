@@ -1,4 +1,4 @@
-"""More reductions: prod, cumsum, argmax/argmin, any/all (primitives) and var/std (composites).
+"""More reductions: prod, cumsum, argmax/argmin, any/all (var/std are in ``ops/composites.py``).
 
 Same conventions as :mod:`tinygraph.ops.reductions`: ``axis`` is None (all axes), an int or a
 tuple, and ``keepdims`` keeps reduced axes as length 1 (PyTorch's ``dim=``/``keepdim=`` work too).
@@ -10,9 +10,7 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.ops.axes import kept_shape, normalize_axes, reduced_count
-from tinygraph.ops.elementwise import sqrt
-from tinygraph.ops.reductions import mean, sum
-from tinygraph.registry import Sample, composite, primitive
+from tinygraph.registry import Sample, primitive
 
 _SAMPLES = (
     Sample((3, 4)),
@@ -141,47 +139,3 @@ def _truth_reduction(name: str, fn, what: str):
 
 any = _truth_reduction("any", np.any, "any")
 all = _truth_reduction("all", np.all, "every")
-
-
-def _ddof(op: str, ddof, correction) -> float:
-    if correction is not None:
-        if ddof not in (None, 0):
-            raise TypeError(f"{op}: got both ddof= and correction= (PyTorch's name for it); pass one")
-        return correction
-    return 0 if ddof is None else ddof
-
-
-@composite(
-    "var",
-    formula="var(x) = Σ (x - x̄)² / (n - ddof),  x̄ = mean(x) over axis",
-    samples=(
-        Sample((3, 4)),
-        Sample((3, 4), axis=1, ddof=1),
-        Sample((2, 3, 4), axis=(0, 2), keepdims=True, correction=1),
-    ),
-)
-def var(x, axis=None, ddof=None, keepdims=False, correction=None):
-    """Variance over ``axis``: ``Σ (x - mean)² / (n - ddof)``.
-
-    ``ddof`` (numpy's name) or ``correction`` (PyTorch's) is subtracted from the count n: 0 by
-    default, as numpy (PyTorch's default is 1, Bessel's correction; pass ``correction=1`` for it).
-    """
-    x = x if isinstance(x, Node) else Node(np.asarray(x))
-    d = _ddof("var", ddof, correction)
-    n = reduced_count(x.shape, axis, "var")
-    if n - d <= 0:
-        raise ValueError(
-            f"var: {n} element(s) per result with ddof {d} leave no degrees of freedom (shape {x.shape})"
-        )
-    centred = x - mean(x, axis=axis, keepdims=True)
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / (n - d)
-
-
-@composite(
-    "std",
-    formula="std(x) = √var(x) = √(Σ (x - x̄)² / (n - ddof))",
-    samples=(Sample((3, 4)), Sample((3, 4), axis=0, correction=1), Sample((2, 3, 4), axis=-1, keepdims=True)),
-)
-def std(x, axis=None, ddof=None, keepdims=False, correction=None):
-    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0)."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction))

@@ -1,4 +1,5 @@
-"""More elementwise functions: trigonometric and hyperbolic, log/exp variants, nan/inf tests.
+"""More elementwise functions: trigonometric and hyperbolic, log/exp variants, nan/inf tests
+(logaddexp is a composite, in ``ops/composites.py``).
 
 Each op: its numpy forward, its formula, and one local-derivative rule per input, written with
 ``xp.`` ops so that ``create_graph=True`` can differentiate them again. Samples keep to each
@@ -11,8 +12,7 @@ import math
 
 import numpy as np
 
-from tinygraph.ops.elementwise import exp, log
-from tinygraph.registry import Sample, composite, constant, primitive
+from tinygraph.registry import Sample, primitive
 
 
 def _unary(name: str, fn, formula: str, rule, doc: str, domain=(-2.0, 2.0)):
@@ -153,20 +153,3 @@ def _test(name: str, fn, what: str):
 isnan = _test("isnan", np.isnan, "nan")
 isinf = _test("isinf", np.isinf, "+inf or -inf")
 isfinite = _test("isfinite", np.isfinite, "finite (neither nan nor inf)")
-
-
-@composite(
-    "logaddexp",
-    formula="logaddexp(x, y) = m + log(e^(x-m) + e^(y-m)),  m = max(x, y) (detached)\n"
-    "∂/∂x = e^x / (e^x + e^y),  ∂/∂y = e^y / (e^x + e^y)",
-    samples=(Sample((3, 4), (3, 4)), Sample((2, 3), (3,)), Sample((4,), (4,), domain=(-800.0, 800.0))),
-)
-def logaddexp(x, y):
-    """``log(exp(x) + exp(y))`` elementwise, computed stably as ``m + log(e^(x-m) + e^(y-m))``.
-
-    ``m`` is the detached maximum of the two, so exp never overflows (inputs of ±800 are fine).
-    """
-    xv, yv = (v.data if hasattr(v, "data") else np.asarray(v) for v in (x, y))
-    m = np.maximum(xv, yv)
-    m = constant(np.where(np.isfinite(m), m, 0).astype(np.result_type(xv, yv), copy=False))
-    return m + log(exp(x - m) + exp(y - m))
