@@ -6,6 +6,9 @@ here each is mapped to its PyTorch equivalent and compared on the same inputs.
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -441,6 +444,7 @@ def test_pytorch_style_node_methods():
     assert x.numel() == 6 and x.dim() == 2
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2
     assert x.size == 6 and x.size * 2 == 12 and f"{x.size}" == "6"  # numpy's attribute still works
+    assert pickle.loads(pickle.dumps(x.size))() == (2, 3) and copy.deepcopy(x.size) == 6
     with pytest.raises(IndexError, match=r"size: dimension 2 is out of range for shape \(2, 3\)"):
         x.size(2)
     assert x.sum(dim=1, keepdim=True).shape == (2, 1) and x.mean(axis=0).shape == (3,)

@@ -623,6 +623,9 @@ class Size(int):
         obj.shape = tuple(shape)
         return obj
 
+    def __getnewargs__(self) -> tuple[int, tuple[int, ...]]:  # pickling and copying
+        return int(self), self.shape
+
     def __call__(self, dim: int | None = None) -> Any:
         if dim is None:
             return self.shape

@@ -413,7 +413,7 @@ def torch_names(op: str, kwargs: dict[str, Any], params: Sequence[str]) -> dict[
     Only names the op does not itself take are renamed, and only to names it does take. Giving
     both spellings of one argument is an error naming ``op``.
     """
-    if not kwargs or not any(k in TORCH_NAMES for k in kwargs):
+    if not kwargs or TORCH_NAMES.keys().isdisjoint(kwargs):
         return kwargs
     out = dict(kwargs)
     for torch_name, numpy_name in TORCH_NAMES.items():
