@@ -337,6 +337,16 @@ def test_indexing_errors_name_the_op_and_shapes():
         tg.chunk(x, 0)
     with pytest.raises(ValueError, match="repeat_interleave: 2 repeat counts for 3 elements along axis 0"):
         tg.repeat_interleave(x, np.array([1, 2]), axis=0)
+    with pytest.raises(OpError, match=r"scatter_add: src \(1, 1\) must have index's number of dimensions"):
+        tg.scatter_add(x, 0, np.zeros((2, 3), dtype=int), tg.zeros(1, 1))
+    with pytest.raises(IndexError, match="scatter_add: index 5 is out of range for dimension 0 of size 3"):
+        tg.scatter_add(x, 0, np.full((2, 3), 5), tg.zeros(2, 3))
+    with pytest.raises(OpError, match=r"triu: the diagonal k must be an int, got 1\.5"):
+        tg.triu(x, 1.5)
+    with pytest.raises(TypeError, match="masked_fill: value must be a number, got str"):
+        tg.masked_fill(x, np.ones((3, 4), dtype=bool), "a")
+    with pytest.raises(OpError, match=r"logaddexp: shapes \(3, 4\) and \(5,\) do not broadcast"):
+        tg.logaddexp(x, tg.zeros(5))
 
 
 # ------------------------------------------------------------------ einsum and pad

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph.errors import OpError
 from tinygraph.node import Node
 from tinygraph.ops.axes import reduced_count
 from tinygraph.ops.elementwise import exp, log, sqrt, where
@@ -83,7 +84,10 @@ def logaddexp(x, y):
     ``m`` is the detached maximum of the two, so exp never overflows (inputs of ±800 are fine).
     """
     xv, yv = (v.data if hasattr(v, "data") else np.asarray(v) for v in (x, y))
-    m = np.maximum(xv, yv)
+    try:
+        m = np.maximum(xv, yv)
+    except ValueError as exc:
+        raise OpError(f"logaddexp: shapes {np.shape(xv)} and {np.shape(yv)} do not broadcast") from exc
     m = constant(np.where(np.isfinite(m), m, 0).astype(np.result_type(xv, yv), copy=False))
     return m + log(exp(x - m) + exp(y - m))
 
@@ -118,6 +122,8 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Node:
         if value.requires_grad or value.size != 1:
             raise TypeError("masked_fill: value must be a number (or a one-element node without grad)")
         value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__} {value!r:.40}")
     fill = np.asarray(value).astype(x.dtype) if np.issubdtype(x.dtype, np.inexact) else np.asarray(value)
     return where(m, constant(fill), x)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph.errors import OpError
 from tinygraph.node import Node
 from tinygraph.ops.axes import normalize_axes
 from tinygraph.ops.shape import getitem
@@ -95,6 +96,14 @@ def _pad_to(xp, r, shape):
     return r if not any(w for _, w in widths) else xp.pad(r, widths)
 
 
+def _check_src(op: str, src_shape: tuple[int, ...], index_shape: tuple[int, ...]) -> None:
+    if len(src_shape) != len(index_shape) or any(s < i for s, i in zip(src_shape, index_shape)):
+        raise OpError(
+            f"{op}: src {src_shape} must have index's number of dimensions and be at least as long "
+            f"along each (index {index_shape})"
+        )
+
+
 @primitive(
     "scatter_add_along",
     formula="z = zeros(shape); z[index[i][j]][j] += src[i][j]  (dim = 0)\n"
@@ -111,15 +120,11 @@ def scatter_add_along(src, dim, index, shape):
     The part of ``src`` of ``index``'s shape is used, as ``torch.Tensor.scatter_add``.
     """
     src, index_arr = np.asarray(src), _raw(index)
-    if src.ndim != index_arr.ndim or any(s < i for s, i in zip(src.shape, index_arr.shape)):
-        raise ValueError(
-            f"scatter_add: src {src.shape} must have index's number of dimensions and be at least as "
-            f"long along each (index {index_arr.shape})"
-        )
+    _check_src("scatter_add_along", src.shape, index_arr.shape)
     out = np.zeros(shape, dtype=src.dtype)
     np.add.at(
         out,
-        along_index("scatter_add", tuple(shape), dim, index_arr),
+        along_index("scatter_add_along", tuple(shape), dim, index_arr),
         src[tuple(slice(n) for n in index_arr.shape)],
     )
     return out
@@ -131,6 +136,8 @@ def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Node:
     For ``dim = 0``: ``z[index[i][j]][j] += src[i][j]``; repeated indices add up. Gradients reach
     both ``x`` (unchanged) and ``src`` (gathered back at ``index``).
     """
+    along_index("scatter_add", _shape(x), dim, index)  # the errors name the function called
+    _check_src("scatter_add", _shape(src), np.shape(_raw(index)))
     return x + scatter_add_along(src, dim, index, _shape(x))
 
 
@@ -200,6 +207,8 @@ def roll(x, shift, axis=None):
 
 def _triangle(name: str, fn, side: str):
     def forward(x, k=0):
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+            raise TypeError(f"{name}: the diagonal k must be an int, got {k!r}")
         if np.ndim(x) < 2:
             raise ValueError(f"{name}: needs at least 2 dimensions, got shape {np.shape(x)}")
         return fn(x, k)
