@@ -495,3 +495,20 @@ def test_pytorch_argument_names_on_shape_functions():
     assert x.split(2, dim=2)[0].shape == (2, 3, 2) and tg.chunk(x, 2, dim=1)[1].shape == (2, 1, 4)
     with pytest.raises(TypeError, match="flatten: got both start_axis= and start_dim="):
         tg.flatten(x, start_axis=1, start_dim=1)
+
+
+def test_numpy_value_functions_run_on_the_values():
+    x = tg.tensor([1.0, 2.0, 0.5])
+    assert np.allclose(x, [1, 2, 0.5]) and np.array_equal(x, x) and not np.array_equal(x, x * 2)
+    np.testing.assert_array_equal(np.isclose(x, [1, 3, 0.5]), [True, False, True])
+    np.testing.assert_array_equal(np.argsort(x), [2, 0, 1])
+    assert np.count_nonzero(x > 0.7) == 2
+
+
+def test_to_and_cpu():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.cpu() is x and x.to(None) is x
+    y = x.to(np.float64)
+    assert y.dtype == np.float64 and y.requires_grad and x.to("cpu", dtype=np.float16).dtype == np.float16
+    with pytest.raises(TypeError, match="to: tinygraph computes with numpy on the CPU; got 'cuda'"):
+        x.to("cuda")

@@ -560,6 +560,28 @@ class Node:
         """This node as booleans."""
         return _ops.astype(self, np.bool_)
 
+    def to(self, *args: Any, dtype: Any = None) -> Node:
+        """PyTorch's ``x.to(dtype)`` / ``x.to("cpu")``: a dtype converts (``astype``), the CPU is a no-op.
+
+        tinygraph computes with numpy on the CPU, so any other device is an error.
+        """
+        for arg in args:
+            if str(arg) == "cpu" or arg is None:
+                continue
+            if dtype is not None:
+                raise TypeError(f"to: got two dtypes, {dtype!r} and {arg!r}")
+            try:
+                dtype = np.dtype(arg)
+            except TypeError:
+                raise TypeError(
+                    f"to: tinygraph computes with numpy on the CPU; got {arg!r} (use 'cpu' or a dtype)"
+                ) from None
+        return self if dtype is None else _ops.astype(self, dtype)
+
+    def cpu(self) -> Node:
+        """This node itself (tinygraph computes on the CPU), for PyTorch's ``x.cpu()``."""
+        return self
+
     def numel(self) -> int:
         """The number of elements."""
         return int(np.size(self._value))

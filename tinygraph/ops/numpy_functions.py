@@ -3,7 +3,9 @@
 ``Node.__array_function__`` hands numpy's call here; each supported function runs the tinygraph
 op of the same meaning, so the result is a Node in the graph. ``out=`` (which numpy's own
 reductions pass along) cannot be honoured for a Node and is refused unless it is None; any other
-numpy function is refused with a message saying what to use instead.
+numpy function that would build a result in the graph is refused with a message saying what to
+use instead; those whose results are never differentiable (``np.allclose``, ``np.argsort``,
+``np.save``...) run on the nodes' values.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from tinygraph import ops
 from tinygraph.errors import OpError
+from tinygraph.node import Node
 
 
 def _where(cond, x=None, y=None, **kwargs):
@@ -99,8 +102,32 @@ for _alias, _name in (("amax", "max"), ("amin", "min"), ("around", "round")):  #
         NUMPY_FUNCTIONS.setdefault(getattr(np, _alias), NUMPY_FUNCTIONS[getattr(np, _name)])
 
 
+# numpy functions whose results are never differentiable (tests, indices, counts, printing, files):
+# they run on the nodes' values, as they did before Nodes took part in numpy's dispatch.
+VALUE_FUNCTIONS = {
+    getattr(np, name)
+    for name in (
+        "allclose", "array_equal", "array_equiv", "isclose", "count_nonzero", "nonzero", "argwhere",
+        "flatnonzero", "argsort", "unique", "bincount", "searchsorted", "histogram", "result_type",
+        "array2string", "array_repr", "array_str", "save", "savez", "savetxt", "shares_memory",
+        "may_share_memory", "iscomplexobj", "isrealobj",
+    )
+    if hasattr(np, name)
+}  # fmt: skip
+
+
+def _values(arg: Any) -> Any:
+    if isinstance(arg, Node):
+        return arg.data
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_values(a) for a in arg)
+    return arg
+
+
 def call_numpy_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run the tinygraph op standing for the numpy function ``func`` on ``args``."""
+    if func in VALUE_FUNCTIONS:
+        return func(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
     op = NUMPY_FUNCTIONS.get(func)
     name = getattr(func, "__name__", str(func))
     if op is None:
