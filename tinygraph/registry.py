@@ -328,7 +328,8 @@ def primitive(
         defaults = {p.name: p.default for p in attr_params if p.default is not p.empty}
 
         def bind(extra: tuple[Any, ...], attrs: dict[str, Any]) -> dict[str, Any]:
-            attrs = torch_names(name, attrs, attr_names)
+            if attrs and not _TORCH_KEYS.isdisjoint(attrs):
+                attrs = torch_names(name, attrs, attr_names)
             if len(extra) > len(attr_names):
                 raise TypeError(
                     f"{name}: takes at most {len(attr_names)} attribute arguments, got {len(extra)}"
@@ -405,6 +406,7 @@ TORCH_NAMES = {
     "shifts": "shift",
     "diagonal": "k",
 }
+_TORCH_KEYS = TORCH_NAMES.keys()
 
 
 def torch_names(op: str, kwargs: dict[str, Any], params: Sequence[str]) -> dict[str, Any]:
