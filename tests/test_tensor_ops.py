@@ -512,3 +512,35 @@ def test_to_and_cpu():
     assert y.dtype == np.float64 and y.requires_grad and x.to("cpu", dtype=np.float16).dtype == np.float16
     with pytest.raises(TypeError, match="to: tinygraph computes with numpy on the CPU; got 'cuda'"):
         x.to("cuda")
+
+
+# The test above that compares each op of the new modules with PyTorch.
+COMPARISONS = {
+    "test_elementwise_functions_match_pytorch": sorted(UNARY),
+    "test_binary_and_clipping_ops_match_pytorch": ["logaddexp", "remainder", "floor_divide", "clip"],
+    "test_logical_and_bitwise_ops_match_pytorch": [
+        *("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"),
+        *("logical_and", "logical_or", "logical_xor", "logical_not"),
+        *("isnan", "isinf", "isfinite"),
+    ],
+    "test_reductions_match_pytorch": ["prod", "var", "std", "cumsum", "argmax", "argmin", "any", "all"],
+    "test_indexing_ops_match_pytorch": [
+        *("gather", "scatter_add_along", "masked_fill", "one_hot", "flip", "roll"),
+        *("tril", "triu", "tile", "repeat_interleave"),
+    ],
+    "test_einsum_matches_pytorch": ["einsum"],
+    "test_pad_modes_match_pytorch": ["pad_mode"],
+}
+NEW_MODULES = ["unary", "rounding", "logical", "statistics", "indexing", "einsum", "composites"]
+
+
+def test_every_new_op_is_compared_with_pytorch():
+    from tinygraph.registry import REGISTRY
+
+    modules = {f"tinygraph.ops.{m}" for m in NEW_MODULES}
+    new = {name for name, op in REGISTRY.items() if op.forward.__module__ in modules}
+    assert new, "no op found in the new modules"
+    compared = {op for ops in COMPARISONS.values() for op in ops}
+    missing = sorted(new - compared)
+    assert not missing, f"ops without a comparison with PyTorch: {missing}"
+    assert all(test in globals() for test in COMPARISONS)
