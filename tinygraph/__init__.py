@@ -121,3 +121,12 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]  # fmt: skip
+
+
+def __getattr__(name: str):
+    """``tg.onnx``, imported on first use: the exporter needs the optional ``onnx`` package, tinygraph not."""
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module("tinygraph.onnx")
+    raise AttributeError(f"module 'tinygraph' has no attribute {name!r}")
