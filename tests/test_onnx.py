@@ -7,6 +7,7 @@ it) and is run in ONNX Runtime (CPU), whose outputs must match tinygraph's withi
 from __future__ import annotations
 
 import sys
+import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from pathlib import Path
 
@@ -288,3 +289,34 @@ def test_without_the_onnx_package_the_error_names_the_extra():
         text=True,
     ).stdout
     assert "tinygraph[onnx]" in out and "'onnx' package" in out
+
+
+def test_the_main_demo_exports_its_trained_model(tmp_path):
+    sys.path.insert(0, str(REPO / "demos"))
+    try:
+        import train_cnn
+    finally:
+        sys.path.remove(str(REPO / "demos"))
+    result = train_cnn.main(["--out", str(tmp_path), "--epochs", "1", "--max-steps", "3", "--width", "4"])
+    assert tmp_path / "model.onnx" in result["files"]
+    proto = onnx.load(tmp_path / "model.onnx")
+    onnx.checker.check_model(proto, full_check=True)
+    assert [i.name for i in proto.graph.input] == ["images"]
+    x = tg.data.load_digits().x_test[:9]
+    np.testing.assert_allclose(
+        tgonnx.run(tmp_path / "model.onnx", x)[0],
+        tinygraph_outputs(result["model"].eval(), x)[0],
+        rtol=TOL,
+        atol=TOL,
+    )
+    svg = (tmp_path / "model_onnx.svg").read_text(encoding="utf-8")
+    ET.fromstring(svg)
+    for text in ("Conv", "MaxPool", "Gemm", "conv1.weight", "fc.bias", "batch×10"):
+        assert text in svg, text
+
+
+def test_to_graphviz_draws_every_node_with_its_weights():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    dot = tgonnx.to_graphviz(tgonnx.build_model(model, rand(2, 3)), title="mlp").source
+    assert dot.count("Gemm") == 2 and "Relu" in dot and "0.weight  4×3" in dot and "batch×2" in dot
+    assert "shape_" not in dot  # int64 constants (shapes, axes) are not drawn as weights

@@ -16,6 +16,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from tinygraph.onnx._builder import OnnxExportError
+from tinygraph.onnx._draw import to_graphviz
 from tinygraph.onnx._export import build_model, export, run
 
-__all__ = ["OnnxExportError", "build_model", "export", "run"]
+__all__ = ["OnnxExportError", "build_model", "export", "run", "to_graphviz"]

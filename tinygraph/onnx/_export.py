@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, shape_inference
 
 from tinygraph._atomic import write_atomically
 from tinygraph.nn.module import Module
@@ -148,6 +148,11 @@ def build_model(
     model = helper.make_model(graph, opset_imports=opsets, producer_name="tinygraph")
     model.ir_version = helper.find_min_ir_version_for(opsets)
     onnx.checker.check_model(model, full_check=True)
+    # The outputs were declared with unknown sizes (the traced ones may hold the batch); shape
+    # inference knows which are fixed and which follow the batch, for Netron and for readers.
+    inferred = shape_inference.infer_shapes(model).graph.output
+    for declared, known in zip(model.graph.output, inferred):
+        declared.CopyFrom(known)
     return model
 
 
