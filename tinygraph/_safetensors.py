@@ -12,7 +12,8 @@ The layout (https://github.com/huggingface/safetensors, "Format"):
 It holds nothing but arrays (no pickle), which is why PyTorch and Hugging Face tools moved to it.
 ``tinygraph.save``/``load`` use this module for paths ending in ``.safetensors``, with the same
 guarantees as npz: an atomic write, dtypes and shapes kept exactly, and a malformed or oversized
-header refused with a :class:`~tinygraph.io.CheckpointError` before anything is allocated.
+header refused with a clear error (a :class:`~tinygraph.io.CheckpointError` from ``tg.load``)
+before anything is allocated.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from tinygraph._atomic import write_atomically
-from tinygraph.io import CheckpointError
+from tinygraph.errors import TinygraphError
+
+
+class SafetensorsError(TinygraphError, ValueError):
+    """A value safetensors cannot hold, or a file that is not valid safetensors.
+
+    ``tinygraph.save``/``load`` raise it as their :class:`~tinygraph.io.CheckpointError`.
+    """
+
 
 SUFFIX = ".safetensors"
 MAX_HEADER_BYTES = 100_000_000  # the safetensors package's own limit
@@ -58,7 +67,7 @@ def is_safetensors_path(path: str | os.PathLike) -> bool:
 def _dtype_name(key: str, array: np.ndarray) -> str:
     name = _NAMES.get(array.dtype.newbyteorder("<"))
     if name is None:
-        raise CheckpointError(
+        raise SafetensorsError(
             f"save: entry {key!r} has dtype {array.dtype}, which safetensors cannot hold (it has "
             f"{', '.join(DTYPES)}); save it as .npz, or convert it first"
         )
@@ -73,7 +82,7 @@ def header_bytes(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] |
     offset = 0
     for key, array in arrays.items():
         if key == METADATA:
-            raise CheckpointError(f"save: {METADATA!r} is reserved by safetensors and cannot be a key")
+            raise SafetensorsError(f"save: {METADATA!r} is reserved by safetensors and cannot be a key")
         end = offset + array.nbytes
         header[key] = {
             "dtype": _dtype_name(key, array),
@@ -101,8 +110,8 @@ def write(
     write_atomically(path, write_to)
 
 
-def _fail(path: str, reason: str) -> CheckpointError:
-    return CheckpointError(f"load: {path!r} is not a valid safetensors file: {reason}")
+def _fail(path: str, reason: str) -> SafetensorsError:
+    return SafetensorsError(f"load: {path!r} is not a valid safetensors file: {reason}")
 
 
 def _entry(path: str, key: str, info: Any, data_size: int) -> tuple[np.dtype, tuple[int, ...], int, int]:
@@ -111,7 +120,7 @@ def _entry(path: str, key: str, info: Any, data_size: int) -> tuple[np.dtype, tu
         raise _fail(path, f"entry {key!r} must be an object with dtype, shape and data_offsets, got {info!r}")
     name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
     if name not in DTYPES:
-        raise CheckpointError(
+        raise SafetensorsError(
             f"load: entry {key!r} of {path!r} has dtype {name!r}, which numpy has no type for (tinygraph "
             f"reads {', '.join(DTYPES)}); convert it before saving, e.g. tensor.float() in PyTorch"
         )
@@ -163,7 +172,7 @@ def read(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     Raises
     ------
-    CheckpointError
+    SafetensorsError
         For a header that is too long for the file, not JSON, or describes tensors whose sizes do not
         match their shapes or do not tile the data section exactly; or for a dtype numpy lacks (BF16).
     """

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph import _safetensors
 from tinygraph.errors import TinygraphError
 from tinygraph.node import Node
 
@@ -86,10 +87,11 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
             raise CheckpointError(f"save: keys must be non-empty strings, got {key!r}")
         arrays[key] = _as_array(key, value)
     path = os.fspath(path)
-    from tinygraph import _safetensors  # imports this module: imported here, not at the top
-
     if _safetensors.is_safetensors_path(path):
-        _safetensors.write(arrays, path)
+        try:
+            _safetensors.write(arrays, path)
+        except _safetensors.SafetensorsError as exc:
+            raise CheckpointError(str(exc)) from exc
         return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
@@ -124,10 +126,11 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}")
-    from tinygraph import _safetensors
-
     if _safetensors.is_safetensors_path(path):
-        return _safetensors.read(path)
+        try:
+            return _safetensors.read(path)
+        except _safetensors.SafetensorsError as exc:
+            raise CheckpointError(str(exc)) from exc
     with open(path, "rb") as file:
         magic = file.read(6)
     if magic.startswith(b"\x93NUMPY"):
