@@ -161,12 +161,15 @@ def test_float64_models_export_in_float64():
 
 
 # ----------------------------------------------------------------------------- the registry
-COMPOSITE_ERRORS = {
-    # nll_loss picks log_probs[n, t_n] with an index array (the targets are an argument, not a
-    # graph value), and the paths of cross_entropy with options go through it.
-    "nll_loss": "getitem",
-    "cross_entropy": "getitem",
-}
+# The composites whose every test sample exports (the registry at the time of writing); a
+# composite added later must export too, or fail with an error naming it and the op at fault.
+EXPORTING = {
+    "softmax", "logsumexp", "log_softmax", "dropout", "maxout", "conv1d", "conv2d", "convolve2d", "linear",
+    "mse_loss", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "rnn_cell",
+}  # fmt: skip
+# nll_loss picks log_probs[n, t_n] with an index array (the targets are an argument, not a graph
+# value); cross_entropy with weights, ignore_index or label smoothing goes through it.
+NOT_EXPORTING = {"nll_loss": "getitem", "cross_entropy": "getitem"}
 
 
 def composite_cases():
@@ -204,8 +207,11 @@ def test_every_composite_sample_exports_or_names_the_op_without_mapping(name, sa
     try:
         proto = tgonnx.build_model(call, tuple(inputs), dynamic_batch=False)
     except tgonnx.OnnxExportError as exc:
-        assert name in COMPOSITE_ERRORS, f"{name} should export: {exc}"
-        assert f"'{COMPOSITE_ERRORS[name]}'" in str(exc) and name in str(exc)
+        message = str(exc)
+        assert name not in EXPORTING, f"{name} should export: {message}"
+        assert f"(inside {name}" in message and "the op '" in message
+        if name in NOT_EXPORTING:
+            assert f"the op '{NOT_EXPORTING[name]}'" in message
         return
     expected = tinygraph_outputs(call, *inputs)
     for e, g in zip(expected, run_onnx(proto, *inputs)):
@@ -320,3 +326,19 @@ def test_to_graphviz_draws_every_node_with_its_weights():
     dot = tgonnx.to_graphviz(tgonnx.build_model(model, rand(2, 3)), title="mlp").source
     assert dot.count("Gemm") == 2 and "Relu" in dot and "0.weight  4×3" in dot and "batch×2" in dot
     assert "shape_" not in dot  # int64 constants (shapes, axes) are not drawn as weights
+
+
+def test_outputs_that_are_inputs_parameters_or_repeats_get_their_own_names():
+    layer = nn.Linear(2, 3)
+
+    def fn(x):
+        y = layer(x) * 2
+        return y, y, x, layer.weight
+
+    proto = tgonnx.build_model(fn, rand(4, 2), dynamic_batch=False)
+    assert [o.name for o in proto.graph.output] == ["output_0", "output_1", "output_2", "output_3"]
+    x = rand(4, 2)
+    got = run_onnx(proto, x)
+    np.testing.assert_allclose(got[0], got[1])
+    np.testing.assert_array_equal(got[2], x)
+    np.testing.assert_array_equal(got[3], layer.weight.data)

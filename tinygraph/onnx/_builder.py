@@ -68,7 +68,7 @@ class Builder:
         if name is not None:
             return name
         if node.op is None:  # a parameter, a leaf the function made, or a constant an op wrapped
-            buffer = self._buffers.get(id(node._value))
+            buffer = self._buffers.get(id(node.data))
             if id(node) in self._params:
                 name = self._params[id(node)]
             elif buffer is not None:
@@ -94,7 +94,9 @@ class Builder:
         """
         if dtype is None or np.dtype(node.dtype) == np.dtype(dtype):
             return self.name_of(node)
-        if node.is_constant or (node.op is None and id(node) not in self._names):
+        if node.is_constant or (
+            node.op is None and id(node) not in self._names and id(node) not in self._params
+        ):
             return self.const(np.asarray(node.data).astype(dtype), "const")
         return self.op("Cast", [self.name_of(node)], to=onnx_dtype(dtype))
 

@@ -130,10 +130,7 @@ def build_model(
             names[id(node)] = name
             builder.bind(node, name)
     writer = _Writer(builder, outputs)
-    ops = [
-        n for n in topological(outputs) if n.op is not None and id(n) not in dict.fromkeys(map(id, inputs))
-    ]
-    writer.write(ops, 0)
+    writer.write([n for n in topological(outputs) if n.op is not None], 0)
     for node, name in identities:
         builder.op("Identity", [builder.name_of(node)], name)
 
