@@ -52,6 +52,9 @@ class Builder:
         self._count = itertools.count()
         self._keep: list[Node] = []  # the named nodes stay alive, so their ids stay unique
         self.where = ""  # the composite path of what is being emitted, for node doc strings
+        # Graph values by the id of their array: an op given a Node as an argument (an index)
+        # holds its array, which must stay that value in the graph rather than become a constant.
+        self.by_array: dict[int, Node] = {}
 
     # ------------------------------------------------------------------ names
     def fresh(self, hint: str) -> str:
@@ -118,6 +121,11 @@ class Builder:
     def ints(self, values: Sequence[int], hint: str = "shape") -> str:
         """A new int64 initializer (shapes, axes, pads)."""
         return self.const(np.asarray(list(values), dtype=np.int64), hint)
+
+    def value_of_array(self, array: object, dtype: Any) -> str | None:
+        """The value name of the graph value whose array ``array`` is (as ``dtype``), or None."""
+        node = self.by_array.get(id(array))
+        return None if node is None else self.value(node, dtype)
 
     def bind(self, node: Node, name: str) -> None:
         """Record that the value ``name`` already computes ``node``."""

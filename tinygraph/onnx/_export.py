@@ -129,8 +129,10 @@ def build_model(
         else:
             names[id(node)] = name
             builder.bind(node, name)
+    order = topological(outputs)
+    builder.by_array = {id(n.data): n for n in [*inputs, *order] if not n.is_constant}
     writer = _Writer(builder, outputs)
-    writer.write([n for n in topological(outputs) if n.op is not None], 0)
+    writer.write([n for n in order if n.op is not None], 0)
     for node, name in identities:
         builder.op("Identity", [builder.name_of(node)], name)
 

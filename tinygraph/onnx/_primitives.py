@@ -10,6 +10,7 @@ the op and the composite call it ran inside. Ops missing from ``PRIMITIVES`` hav
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -166,31 +167,45 @@ def sum_to(b: Builder, node: Node) -> None:
     b.emit("Reshape", node, [summed, b.ints(reshape_spec(x.shape, node.shape))])
 
 
-def _basic_index(node: Node) -> tuple:
-    """The getitem index as one entry per input axis (ints and slices), or an error naming it."""
+def _index_parts(node: Node) -> tuple:
+    """The getitem index with ``...`` expanded: one entry per input axis, plus the Nones.
+
+    Ints, slices, None and one integer array export; a boolean mask (its result's size depends on
+    the values) and several arrays (numpy's rules move their axes) do not, and say so.
+    """
     index = attr(node, "index")
     parts = index if isinstance(index, tuple) else (index,)
-    ndim = node.parents[0].ndim
-    if any(p is None or isinstance(p, np.ndarray) or isinstance(p, (list, bool)) for p in parts):
+    arrays = [p for p in parts if isinstance(p, np.ndarray) and p.ndim > 0]
+    if any(p.dtype == bool for p in arrays):
         raise OnnxExportError(
-            f"an index holding an array, a mask or None has no ONNX mapping (index {index!r}); "
-            "ints, slices and ... export"
+            "a boolean mask index has no ONNX mapping (its result's size depends on the values)"
         )
-    if sum(p is Ellipsis for p in parts) > 1:
+    scalars = [
+        p for p in parts if isinstance(p, (int, np.integer)) or (isinstance(p, np.ndarray) and p.ndim == 0)
+    ]
+    if len(arrays) > 1 or (arrays and scalars):
+        raise OnnxExportError(
+            f"an index mixing several arrays, or arrays and ints, has no ONNX mapping (index {index!r}); "
+            "ints, slices, None, ... and a single integer array export"
+        )
+    dots = [i for i, p in enumerate(parts) if p is Ellipsis]
+    if len(dots) > 1:
         raise OnnxExportError(f"the index {index!r} has more than one ...")
-    if Ellipsis in parts:
-        i = parts.index(Ellipsis)
-        parts = parts[:i] + (slice(None),) * (ndim - len(parts) + 1) + parts[i + 1 :]
-    return parts + (slice(None),) * (ndim - len(parts))
+    consuming = sum(p is not None and p is not Ellipsis for p in parts)
+    fill = (slice(None),) * (node.parents[0].ndim - consuming)
+    if dots:
+        return parts[: dots[0]] + fill + parts[dots[0] + 1 :]
+    return parts + fill
 
 
 @maps("getitem")
 def getitem(b: Builder, node: Node) -> None:
+    """Slice for the slices, then, axis by axis, Gather for ints and an array, Unsqueeze for None."""
     (x,) = node.parents
-    parts = _basic_index(node)
+    parts = _index_parts(node)
     value = b.value(x)
     starts, ends, axes, steps = [], [], [], []
-    for axis, p in enumerate(parts):
+    for axis, p in enumerate(p for p in parts if p is not None):
         if isinstance(p, slice) and p != slice(None):
             step = 1 if p.step is None else int(p.step)
             low, high = (INT64_MIN, INT64_MAX) if step > 0 else (INT64_MAX, INT64_MIN)
@@ -198,15 +213,29 @@ def getitem(b: Builder, node: Node) -> None:
             ends.append(high if p.stop is None else int(p.stop))
             axes.append(axis)
             steps.append(step)
+    steps_after: list[tuple[str, int, Any]] = []  # (ONNX op, output axis, indices)
+    out_axis = 0
+    for p in parts:
+        if p is None:
+            steps_after.append(("Unsqueeze", out_axis, None))
+            out_axis += 1
+        elif isinstance(p, slice):
+            out_axis += 1
+        else:
+            steps_after.append(("Gather", out_axis, p))
+            out_axis += np.ndim(p)
     if axes:
-        value = b.op("Slice", [value, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)])
-    picks = [(axis, int(p)) for axis, p in enumerate(parts) if not isinstance(p, slice)]
-    for k, (axis, i) in enumerate(reversed(picks)):  # from the last axis, so earlier ones stay put
-        last = k == len(picks) - 1
-        value = b.op(
-            "Gather", [value, b.const(np.int64(i), "index")], b.name_of(node) if last else None, axis=axis
-        )
-    if not picks:
+        output = b.name_of(node) if not steps_after else None
+        value = b.op("Slice", [value, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)], output)
+    for k, (op, axis, indices) in enumerate(steps_after):
+        output = b.name_of(node) if k == len(steps_after) - 1 else None
+        if op == "Unsqueeze":
+            value = b.axes_op("Unsqueeze", value, [axis], output)
+        else:
+            source = b.value_of_array(indices, np.int64)  # an input's values index: they stay an input
+            where = source if source is not None else b.const(np.asarray(indices, dtype=np.int64), "index")
+            value = b.op("Gather", [value, where], output, axis=axis)
+    if not axes and not steps_after:
         b.emit("Identity", node, [value])
 
 
@@ -277,3 +306,71 @@ def softmax_cross_entropy(b: Builder, node: Node) -> None:
         [b.value(logits), b.const(target, "target")],
         reduction=reduction,
     )
+
+
+# ---------------------------------------------------------------------- further elementwise ops
+# (written by name: the ops that are not registered in this version are never looked up)
+_UNARY = {
+    "sin": "Sin",
+    "cos": "Cos",
+    "tan": "Tan",
+    "arcsin": "Asin",
+    "arccos": "Acos",
+    "arctan": "Atan",
+    "sinh": "Sinh",
+    "cosh": "Cosh",
+    "arcsinh": "Asinh",
+    "arccosh": "Acosh",
+    "arctanh": "Atanh",
+    "floor": "Floor",
+    "ceil": "Ceil",
+    "erf": "Erf",
+}
+
+
+@maps(*_UNARY)
+def unary(b: Builder, node: Node) -> None:
+    b.emit(_UNARY[node.op], node, [b.value(node.parents[0], node.dtype)])
+
+
+@maps("log1p", "expm1", "log2", "log10")
+def log_exp_variants(b: Builder, node: Node) -> None:
+    """``log(1 + x)``, ``exp(x) - 1``, and logarithms in base 2 and 10, from Log and Exp."""
+    x = b.value(node.parents[0], node.dtype)
+    one = b.const(np.ones((), node.dtype), "one")
+    if node.op == "log1p":
+        b.emit("Log", node, [b.op("Add", [x, one])])
+    elif node.op == "expm1":
+        b.emit("Sub", node, [b.op("Exp", [x]), one])
+    else:
+        scale = b.const(np.asarray(1 / np.log(2.0 if node.op == "log2" else 10.0), node.dtype), "inverse_log")
+        b.emit("Mul", node, [b.op("Log", [x]), scale])
+
+
+@maps("softplus")
+def softplus(b: Builder, node: Node) -> None:
+    """``(1/β) log(1 + e^(βx))``, and ``x`` itself where ``βx > threshold`` (PyTorch's rule)."""
+    x = b.value(node.parents[0], node.dtype)
+    beta, threshold = float(attr(node, "beta", 1.0)), float(attr(node, "threshold", 20.0))
+    scaled = x if beta == 1.0 else b.op("Mul", [x, b.const(np.asarray(beta, node.dtype), "beta")])
+    soft = b.op("Softplus", [scaled])
+    if beta != 1.0:
+        soft = b.op("Div", [soft, b.const(np.asarray(beta, node.dtype), "beta")])
+    linear = b.op("Greater", [scaled, b.const(np.asarray(threshold, node.dtype), "threshold")])
+    b.emit("Where", node, [linear, x, soft])
+
+
+@maps("clip")
+def clip(b: Builder, node: Node) -> None:
+    bounds = [attr(node, "min"), attr(node, "max")]
+    names = ["" if v is None else b.const(np.asarray(v, node.dtype), "bound") for v in bounds]
+    b.emit("Clip", node, [b.value(node.parents[0], node.dtype), *names])
+
+
+@maps("flip")
+def flip(b: Builder, node: Node) -> None:
+    (x,) = node.parents
+    axes = normalize_axes(attr(node, "axis"), x.ndim, "flip")
+    n = len(axes)
+    inputs = [b.value(x), b.ints([-1] * n), b.ints([INT64_MIN] * n), b.ints(axes), b.ints([-1] * n)]
+    b.emit("Slice", node, inputs)
