@@ -67,7 +67,11 @@ def _on_batch(b: Builder, x: Node, out: Node, spatial: int, build: Callable[[str
 
 @maps("conv1d", "conv2d")
 def convolution(b: Builder, call: Call) -> bool:
-    """Conv: the strides and dilations from ``sliding_window``, pads from ``pad``, W and b by role."""
+    """Conv: the strides and dilations from ``sliding_window``, pads from ``pad``, W and b by role.
+
+    The groups are what the shapes say: ``C_in / W.shape[1]`` (the filters of a grouped
+    convolution see ``C_in / groups`` channels each).
+    """
     windows = call.find("sliding_window")
     products = call.find("matmul")
     if len(windows) != 1 or len(products) != 1:
@@ -83,6 +87,7 @@ def convolution(b: Builder, call: Call) -> bool:
     inputs = [b.value(x), b.value(w, x.dtype)]
     if out.op == "add" and out.parents[1].op == "reshape":
         inputs.append(b.value(out.parents[1].parents[0], x.dtype))
+    groups = {"group": x.shape[1] // w.shape[1]} if x.shape[1] != w.shape[1] else {}
     b.emit(
         "Conv",
         out,
@@ -91,6 +96,7 @@ def convolution(b: Builder, call: Call) -> bool:
         strides=list(window.attrs["stride"]),
         dilations=list(window.attrs["dilation"]),
         pads=pads,
+        **groups,
     )
     return True
 
