@@ -362,9 +362,17 @@ def softplus(b: Builder, node: Node) -> None:
 
 @maps("clip")
 def clip(b: Builder, node: Node) -> None:
+    """Clip for scalar bounds; Max then Min for bounds that are arrays (Clip takes scalars only)."""
     bounds = [attr(node, "min"), attr(node, "max")]
-    names = ["" if v is None else b.const(np.asarray(v, node.dtype), "bound") for v in bounds]
-    b.emit("Clip", node, [b.value(node.parents[0], node.dtype), *names])
+    x = b.value(node.parents[0], node.dtype)
+    if all(v is None or np.ndim(v) == 0 for v in bounds):
+        names = ["" if v is None else b.const(np.asarray(v, node.dtype), "bound") for v in bounds]
+        b.emit("Clip", node, [x, *names])
+        return
+    steps = [(op, v) for op, v in zip(("Max", "Min"), bounds) if v is not None]
+    for k, (op, v) in enumerate(steps):
+        output = b.name_of(node) if k == len(steps) - 1 else None
+        x = b.op(op, [x, b.const(np.asarray(v, node.dtype), "bound")], output)
 
 
 @maps("flip")
