@@ -387,3 +387,26 @@ def test_an_index_given_as_an_input_stays_an_input():
     make = lambda n: (rand(n, 1), np.random.default_rng(n).integers(0, 10, size=n))
     proto = check_matches(lookup, make, batches=(3, 6))
     assert "Gather" in op_types(proto)
+
+
+def test_zeros_made_at_the_traced_batch_size_follow_the_batch():
+    """A recurrent layer's initial state is np.zeros((batch, hidden)) at trace time."""
+    w = tg.tensor(rand(4, 4))
+
+    def step(x):
+        h = np.zeros((x.shape[0], 4), dtype=np.float32)  # a constant of the traced batch size
+        return tg.tanh(x @ w + tg.tanh(h @ w + 1.0))
+
+    proto = check_matches(step, lambda n: (rand(n, 4),), batches=(3, 7))
+    assert "ConstantOfShape" in op_types(proto)
+    # a batch of 1 is left alone: zeros of one row broadcast to any batch
+    assert "ConstantOfShape" not in op_types(tgonnx.build_model(step, rand(1, 4)))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_gated_recurrent_layers_export_once_they_exist(name):
+    if not hasattr(nn, name):
+        pytest.skip(f"tinygraph.nn.{name} does not exist in this version")
+    tg.manual_seed(3)
+    layer = getattr(nn, name)(3, 4, num_layers=2, batch_first=True)
+    check_matches(lambda x: layer(x)[0], lambda n: (rand(n, 5, 3),), batches=(2, 6))

@@ -51,6 +51,9 @@ class Builder:
         self._used = set(names.values()) | set(params.values()) | set(buffers.values())
         self._count = itertools.count()
         self._keep: list[Node] = []  # the named nodes stay alive, so their ids stay unique
+        self._made: set[str] = set()  # values computed by nodes rather than stored (batch zeros)
+        # With a dynamic batch: (the graph input whose axis 0 is the batch, the traced batch size).
+        self.batch: tuple[str, int] | None = None
         self.where = ""  # the composite path of what is being emitted, for node doc strings
         # Graph values by the id of their array: an op given a Node as an argument (an index)
         # holds its array, which must stay that value in the graph rather than become a constant.
@@ -78,10 +81,12 @@ class Builder:
                 name = buffer
             elif node.name and node.name not in self._used and not node.is_constant:
                 name = node.name
+            elif self._batch_zeros(np.asarray(node.data)):
+                name = self.batch_zeros(np.asarray(node.data))
             else:
                 name = self.fresh("const")
             self._used.add(name)
-            if name not in self.initializers:
+            if name not in self.initializers and name not in self._made:
                 self.initializer(name, np.asarray(node.data))
         else:
             name = self.fresh(node.op)
@@ -100,8 +105,29 @@ class Builder:
         if node.is_constant or (
             node.op is None and id(node) not in self._names and id(node) not in self._params
         ):
-            return self.const(np.asarray(node.data).astype(dtype), "const")
+            array = np.asarray(node.data).astype(dtype)
+            return self.batch_zeros(array) if self._batch_zeros(array) else self.const(array, "const")
         return self.op("Cast", [self.name_of(node)], to=onnx_dtype(dtype))
+
+    def _batch_zeros(self, array: np.ndarray) -> bool:
+        """Whether ``array`` is zeros sized by the traced batch (an RNN's first state, say)."""
+        if self.batch is None or array.ndim == 0 or array.shape[0] != self.batch[1] or self.batch[1] == 1:
+            return False
+        return array.dtype.kind in "biuf" and not array.any()
+
+    def batch_zeros(self, array: np.ndarray) -> str:
+        """Zeros of ``array``'s shape and dtype whose axis 0 is the batch of the graph's input.
+
+        With a dynamic batch, a zeros constant the trace made at the traced batch size (a recurrent
+        layer's initial state) must follow the batch size it runs at, not keep the traced one.
+        """
+        source, _ = self.batch
+        batch = self.op("Gather", [self.op("Shape", [source]), self.ints([0], "axis0")], axis=0)
+        shape = self.op("Concat", [batch, self.ints(array.shape[1:])], axis=0)
+        zero = helper.make_tensor("value", onnx_dtype(array.dtype), [1], [0])
+        name = self.op("ConstantOfShape", [shape], value=zero)
+        self._made.add(name)
+        return name
 
     def initializer(self, name: str, array: np.ndarray) -> str:
         if array.dtype.kind not in "biuf":

@@ -122,6 +122,8 @@ def build_model(
 
     names = {id(node): name for node, name in zip(inputs, in_names)}
     builder = Builder(opset, names, params, buffers)
+    batched = [(name, x.shape[0]) for name, x in zip(in_names, inputs) if x.ndim]
+    builder.batch = batched[0] if dynamic_batch and batched else None
     identities = []  # outputs that are inputs, parameters or repeated get an Identity of their own
     for node, name in zip(outputs, out_names):
         if node.op is None or id(node) in names or id(node) in params:
