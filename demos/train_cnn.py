@@ -14,6 +14,8 @@ to the 10 classes, trained with Adam on the cross-entropy loss.
 Writes into ``--out`` (``output/train_cnn/``, git-ignored):
 
 - ``model.npz``: the checkpoint (``tg.save(model.state_dict(), ...)``; reload with ``tg.load``);
+- ``model.onnx`` and ``model_onnx.svg``: the trained model exported to ONNX, and its graph (when
+  the ``onnx`` package is installed: ``pip install 'tinygraph[onnx]'``);
 - ``training_curves.png``: training loss and test accuracy per epoch;
 - ``filters.png``: the learned first-layer 3×3 filters;
 - ``step_collapsed.svg``: the graph of one training step's loss, each conv2d / max_pool2d /
@@ -169,6 +171,18 @@ def render_step(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> li
     return [picture.write(out / name) for name, picture in pictures.items()]
 
 
+def export_onnx(model: nn.Module, example: np.ndarray, out: Path) -> list[Path]:
+    """The trained model as ONNX and a picture of its graph; nothing when onnx is not installed."""
+    try:
+        import tinygraph.onnx as tgonnx
+    except ImportError:
+        return []
+    path, picture = out / "model.onnx", out / "model_onnx.svg"
+    exported = tgonnx.export(model, example, path, input_names=["images"], output_names=["logits"])
+    picture.write_bytes(tgonnx.to_graphviz(exported, title="the trained CNN, exported to ONNX").pipe("svg"))
+    return [path, picture]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=20, help="passes over the training set (default 20)")
@@ -225,6 +239,7 @@ def main(argv: list[str] | None = None) -> dict:
     plot_history(history, files[1])
     plot_filters(model.conv1.weight.data, files[2])
     files += render_step(model, split.x_train[:8], split.y_train[:8], args.out)
+    files += export_onnx(model, split.x_test[:1], args.out)
     for path in files:
         print(f"wrote {path}")
     return {

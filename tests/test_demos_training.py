@@ -38,8 +38,10 @@ def rnn_demo():
 def test_train_cnn_writes_checkpoint_plots_and_graphs(cnn_demo, tmp_path, capsys):
     result = cnn_demo.main(["--out", str(tmp_path), "--epochs", "2", "--max-steps", "6", "--width", "4"])
     names = sorted(p.name for p in result["files"])
+    onnx_files = ["model.onnx", "model_onnx.svg"] if importlib.util.find_spec("onnx") else []
     assert names == sorted(
         ["model.npz", "training_curves.png", "filters.png", "step_collapsed.svg", "step_conv_expanded.svg"]
+        + onnx_files
     )
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "training took" in printed

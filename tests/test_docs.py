@@ -2,8 +2,10 @@
 
 Every ```python block of each page in docs/ (and of README.md) is executed, in order, in one
 namespace per page, from a temporary working directory (so files an example writes land there).
-A block is skipped when the line before its fence is ``<!-- skip -->``; blocks in other languages
-(```bash, ```text) are never run. A page's examples fail the test if any block raises.
+A block is skipped when the line before its fence is ``<!-- skip -->``, or is
+``<!-- requires: onnx torch -->`` and one of those modules is not installed (optional extras);
+blocks in other languages (```bash, ```text) are never run. A page's examples fail the test if
+any block raises.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tinygraph as tg
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 SKIP_MARKER = "<!-- skip -->"
+REQUIRES = re.compile(r"^<!-- requires: ([\w. ]+) -->$")
 FENCE = re.compile(r"^```(\S*)\s*$")
 
 
@@ -50,6 +53,21 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
         if language == "python" and previous != SKIP_MARKER:
             blocks.append((start + 1, "\n".join(body) + "\n"))
     return blocks
+
+
+def missing_requirements(text: str, line: int) -> list[str]:
+    """The modules a ``<!-- requires: ... -->`` line before the block at ``line`` names that are missing."""
+    lines = text.splitlines()[: line - 1]
+    previous = next((x.strip() for x in reversed(lines) if x.strip()), "")
+    match = REQUIRES.match(previous)
+    names = match.group(1).split() if match else []
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+def test_requires_marker_names_only_missing_modules():
+    text = "<!-- requires: numpy no_such_module_here -->\n```python\nx = 1\n```\n"
+    assert missing_requirements(text, 2) == ["no_such_module_here"]
+    assert missing_requirements("```python\nx = 1\n```\n", 1) == []
 
 
 def test_python_blocks_finds_blocks_and_honours_skip_marker():
@@ -84,7 +102,10 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for line, code in python_blocks(page.read_text(encoding="utf-8")):
+    text = page.read_text(encoding="utf-8")
+    for line, code in python_blocks(text):
+        if missing_requirements(text, line):
+            continue  # an optional extra is missing; the blocks that build on this one say so too
         try:
             exec(compile(code, f"{page}:{line}", "exec"), namespace)
         except Exception as exc:

@@ -209,3 +209,12 @@ __all__ += [
     "logical_xor", "masked_fill", "one_hot", "prod", "remainder", "repeat_interleave", "roll", "round",
     "scatter_add", "sin", "sinh", "split", "std", "tan", "tile", "tril", "triu", "trunc", "var",
 ]  # fmt: skip
+
+
+def __getattr__(name: str):
+    """``tg.onnx``, imported on first use: the exporter needs the optional ``onnx`` package, tinygraph not."""
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module("tinygraph.onnx")
+    raise AttributeError(f"module 'tinygraph' has no attribute {name!r}")

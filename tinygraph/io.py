@@ -1,5 +1,8 @@
 """Checkpoints: ``save(state_dict, path)`` and ``load(path)`` (npz, no pickle, atomic writes).
 
+A path ending in ``.safetensors`` is read and written as safetensors instead (PyTorch's and
+Hugging Face's pickle-free format, :mod:`tinygraph._safetensors`), with the same guarantees.
+
 A checkpoint is an ordinary numpy ``.npz`` archive holding one ``.npy`` entry per key. Only plain
 numeric and boolean arrays are written or read: ``load`` opens files with
 ``numpy.load(..., allow_pickle=False)`` and refuses any entry that would need unpickling (an
@@ -21,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph import _safetensors
 from tinygraph.errors import TinygraphError
 from tinygraph.node import Node
 
@@ -83,6 +87,12 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
             raise CheckpointError(f"save: keys must be non-empty strings, got {key!r}")
         arrays[key] = _as_array(key, value)
     path = os.fspath(path)
+    if _safetensors.is_safetensors_path(path):
+        try:
+            _safetensors.write(arrays, path)
+        except _safetensors.SafetensorsError as exc:
+            raise CheckpointError(str(exc)) from exc
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
@@ -116,6 +126,11 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}")
+    if _safetensors.is_safetensors_path(path):
+        try:
+            return _safetensors.read(path)
+        except _safetensors.SafetensorsError as exc:
+            raise CheckpointError(str(exc)) from exc
     with open(path, "rb") as file:
         magic = file.read(6)
     if magic.startswith(b"\x93NUMPY"):
