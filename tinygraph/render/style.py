@@ -7,11 +7,14 @@ grey print. Every drawn node and edge also carries an SVG ``class`` (``parameter
 
 from __future__ import annotations
 
-FONT = "Helvetica,Arial,sans-serif"
+#: The one font graphviz measures text with and the browser draws it with: DejaVu Sans (Debian's
+#: fonts-dejavu-core, installed by the scripts), which fontconfig finds, so boxes fit their text.
+FONT = "DejaVu Sans"
 HIGHLIGHT = "#d62728"
 DIMMED = "#c4c4c4"
 GRADIENT = "#1f5fa8"
 MUTED = "#666666"
+WARNING = "#b35900"
 
 #: graphviz node attributes per kind of item.
 NODE_STYLE: dict[str, dict[str, str]] = {
