@@ -512,7 +512,8 @@ def _node_label(node: Node, ref: str, k: str, trace: dict[str, dict] | None, max
     if k == "op":
         title = f"<B>{labels.escape(node.op)}</B> " + _muted(labels.escape("#" + ref.rsplit("#", 1)[-1]))
         if node.name is not None:
-            title = f"<B>{labels.escape(labels.short_name(str(node.name)))}</B> = {labels.escape(node.op)}"
+            name = labels.escape(labels.short_name(str(node.name)))
+            title = f"<B>{name}</B>&#160;= {labels.escape(node.op)}"  # SVG drops a leading space
         attrs = labels.attr_text(node.attrs)
         return _rows(title, _muted(labels.escape(attrs)) if attrs else "", head, body, grad)
     return _rows(f"<B>{labels.escape(ref)}</B>", head, body, grad)
@@ -524,7 +525,7 @@ def _box_label(box: Box, ref: str, trace: dict[str, dict] | None, max_values: in
     if number:
         title += " " + _muted(labels.escape("#" + number))
     elif ref != box.name:
-        title = f"<B>{labels.escape(ref)}</B> = " + labels.escape(labels.short_name(box.name))
+        title = f"<B>{labels.escape(ref)}</B>&#160;= " + labels.escape(labels.short_name(box.name))
     inner = box.nodes[0] if len(box.nodes) == 1 else None
     fused = inner is not None and inner._op is not None and inner._op.fuses == box.name
     if fused:

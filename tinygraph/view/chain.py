@@ -89,6 +89,8 @@ def find_chain(view: GraphView, start: Node, max_paths: int = 4) -> Chain:
         lst = succ.setdefault(e.src, [])
         if e.dst not in lst:
             lst.append(e.dst)
+    for lst in succ.values():
+        lst.sort()  # items are in reading order: list paths through earlier items first
     # Count paths (dynamic programming in reverse topological order), then list the first few.
     count = {}
     for i in sorted(live, reverse=True):
@@ -208,10 +210,14 @@ def chain_text(view: GraphView, chain: Chain, names: list[str]) -> list[str]:
             total = d(chain.paths[0][-1], chain.start)
             terms = " + ".join(signed(p) for p in products)
             lines.append(f"{total} = {terms} = {plain(sum(products))}")
+    # Each factor with the op's formula (a collapsed call of an unregistered scope has none: its
+    # factors are left out, and the heading too when no factor is left).
+    with_formula = [key for key in factors if local_formula(view.items[key[0]])]
+    if not with_formula:
+        return lines
     lines.append("local derivatives:")
-    listed = list(factors)
-    if len(listed) > MAX_FACTORS:
-        listed = listed[:MAX_FACTORS]
+    factors = dict.fromkeys(with_formula)
+    listed = with_formula[:MAX_FACTORS]
     for top, bottom in listed:
         item = view.items[top]
         op = item.name if isinstance(item, Box) else item.op
