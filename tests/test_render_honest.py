@@ -153,7 +153,7 @@ def test_highlight_writes_each_path_and_the_sum_with_numbers():
     caption = svg_texts(quiet_render(loss, backward=True, highlight=w))["caption"]
     assert "∂L/∂w = ∂L/∂a · ∂a/∂w = 1 · 2 = 2" in caption
     assert "∂L/∂w = ∂L/∂b · ∂b/∂w = 1 · 6 = 6" in caption
-    assert "∂L/∂w = 6 + 2 = 8" in caption and w.grad.item() == 8.0
+    assert "∂L/∂w = 2 + 6 = 8" in caption and w.grad.item() == 8.0
 
 
 # ---- never hangs -----------------------------------------------------------------------------
