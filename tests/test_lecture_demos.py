@@ -219,6 +219,9 @@ def test_06_any_input_size(tmp_path):
         assert r["output_shape"] == (359, 10)
         assert np.allclose(r["probabilities"].sum(axis=1), 1)
         assert r["accuracy"] > 0.5, (size, r["accuracy"])  # chance is 0.1
+    # The three inputs are drawn at their real sizes: one input pixel takes the same width in each.
+    widths = list(result["pixel_width"].values())
+    assert max(widths) / min(widths) < 1.05, result["pixel_width"]
 
 
 def test_07_softmax_cross_entropy(tmp_path):

@@ -64,6 +64,10 @@ MAX_TOOLTIP = 1000
 MAX_PATHS_SUMMED = 12
 MAX_PATHS_LISTED = 4
 
+#: Gradients on edges are written in full up to this many values, as shape and summary beyond
+#: (boxes show up to ``max_values``): a 4×4 matrix on each of a dozen edges buries the picture.
+EDGE_VALUES = 4
+
 #: Leaves (inputs, parameters) per row before a top-to-bottom picture staggers them into rows.
 LEAVES_PER_ROW = 10
 
@@ -349,8 +353,8 @@ def _draw(
     dot = Rendering(
         name="tinygraph",
         graph_attr={"rankdir": rankdir, "fontname": style.FONT, "nodesep": "0.25", "ranksep": "0.4"},
-        node_attr={"fontname": style.FONT, "fontsize": "10", "margin": "0.06,0.04"},
-        edge_attr={"fontname": style.FONT, "fontsize": "9", "arrowsize": "0.7"},
+        node_attr={"fontname": style.FONT, "fontsize": style.TEXT_SIZE, "margin": "0.06,0.04"},
+        edge_attr={"fontname": style.FONT, "fontsize": style.TEXT_SIZE, "arrowsize": "0.7"},
     )
     dot.node_ids = {key: f"n{i}" for key, i in view.item_of.items()}
     roots = set(view.roots)
@@ -376,7 +380,7 @@ def _draw(
                 "\t" * (depth + 1) + f"subgraph cluster_{k} {{\n" + "\t" * (depth + 2) + f"{attrs} "
                 f'class="composite-call" label=<<B>{labels.escape(labels.short_name(frame.name))}</B>'
                 f"{call_number.get(frame.call_id, '')}> "
-                'labeljust="l" fontsize="10"\n'
+                f'labeljust="l" fontsize="{style.TEXT_SIZE}"\n'
             )
         current = path
         item = view.items[i]
@@ -432,7 +436,7 @@ def _draw(
             label=f'<<TABLE BORDER="0" CELLSPACING="0">{rows}</TABLE>>',
             labelloc="t",
             labeljust="l",
-            fontsize="11",
+            fontsize=style.CAPTION_SIZE,
         )
     return dot
 
@@ -483,7 +487,7 @@ def _rows(*rows: str) -> str:
 
 
 def _muted(text: str) -> str:
-    return f'<FONT COLOR="{style.MUTED}" POINT-SIZE="8">{text}</FONT>'
+    return f'<FONT COLOR="{style.MUTED}" POINT-SIZE="{style.SMALL_SIZE}">{text}</FONT>'
 
 
 def _grad_row(grad: Any, max_values: int, label: str = "grad") -> str:
@@ -584,7 +588,7 @@ def _edge_attrs(
             if total.size > 1 and shown is not None and np.array_equal(np.asarray(shown), total):
                 text = labels.escape(f"{labels.shape_text(total.shape)}: its grad, as on the box")
             else:
-                text = labels.escape(labels.short(total, max_values))
+                text = labels.escape(labels.short(total, min(max_values, EDGE_VALUES)))
             parts.append(f'<FONT COLOR="{style.GRADIENT}">◀ {text}</FONT>')
             classes.append("gradient")
     attrs: dict[str, str] = {}
