@@ -23,7 +23,14 @@ from tinygraph._state import (
 )
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
 from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
+from tinygraph.errors import (
+    AnomalyError,
+    BackwardError,
+    GradcheckError,
+    OpError,
+    TinygraphError,
+    TinygraphWarning,
+)
 from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
 from tinygraph.node import Node
@@ -67,6 +74,7 @@ __all__ = [
     "Node",
     "OpError",
     "TinygraphError",
+    "TinygraphWarning",
     "abs",
     "astype",
     "backward",
