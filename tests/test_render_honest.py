@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 import xml.etree.ElementTree as ET
 
@@ -201,3 +202,26 @@ def test_the_svg_names_the_font_graphviz_measured_with():
     svg = quiet_render(loss).pipe(format="svg").decode()
     families = {f for f in ET.fromstring(svg).iter() for f in [f.get("font-family")] if f}
     assert families == {"DejaVu Sans"}
+
+
+def test_many_leaves_wrap_into_rows_instead_of_one_wide_row(monkeypatch):
+    graph_module = sys.modules[GraphTooLargeError.__module__]  # tg.render is the function
+
+    xs = [tg.tensor(float(k), dtype=np.float64, name=f"x{k}") for k in range(30)]
+    w = tg.tensor(1.0, dtype=np.float64, requires_grad=True, name="w")
+    total = (tg.stack(xs) * w).sum()  # 30 inputs into one op
+
+    def size(picture):
+        root = ET.fromstring(picture.pipe(format="svg"))
+        rows = set()
+        for g in root.iter(f"{SVG}g"):
+            first = g.find(f"{SVG}text")
+            if "node" in g.get("class", "").split() and first is not None and first.text.startswith("x"):
+                rows.add(round(float(first.get("y"))))
+        return float(root.get("width").removesuffix("pt")), len(rows)
+
+    wrapped_width, wrapped_rows = size(quiet_render(total))
+    monkeypatch.setattr(graph_module, "LEAVES_PER_ROW", 1000)
+    flat_width, flat_rows = size(quiet_render(total))
+    assert flat_rows == 1 and wrapped_rows == 4  # 31 leaves: 4 staggered rows
+    assert wrapped_width < 0.75 * flat_width

@@ -442,7 +442,7 @@ def _draw(
 
 
 def _call_numbers(view: GraphView) -> dict[int, str]:
-    """`` #k`` for each opened call of a composite called several times (k in call order)."""
+    """`` #k`` (a no-break space first) for each opened call of a composite called several times."""
     frames = {f.call_id: f for where in view.clusters for f in where}
     by_name: dict[str, list[int]] = {}
     for call_id in sorted(frames):
@@ -450,7 +450,7 @@ def _call_numbers(view: GraphView) -> dict[int, str]:
     numbers = {}
     for calls in by_name.values():
         if len(calls) > 1:
-            numbers.update({c: f" #{k}" for k, c in enumerate(calls, 1)})
+            numbers.update({c: f"&#160;#{k}" for k, c in enumerate(calls, 1)})  # SVG drops a leading space
     return numbers
 
 
