@@ -54,6 +54,8 @@ def page():
 
 def renderings() -> dict[str, tg.render]:
     sys.path.insert(0, str(ROOT / "demos"))
+    sys.path.insert(0, str(ROOT / "demos" / "lecture"))
+    import _element_graph
     import render_graphs
     import train_rnn
 
@@ -65,6 +67,9 @@ def renderings() -> dict[str, tg.render]:
     loss.backward()
     pictures["rnn"] = tg.render(loss, backward=True, legend=True, title="an RNN over 4 steps")
     pictures["rnn_expanded"] = tg.render(loss, backward=True, expand=True)
+    image = _element_graph.build()  # the lecture's 4×4 image, laid out by neato on its grid
+    grid = tg.render(*image.flat_outputs, title="sparse interactions")
+    pictures["grid"] = _element_graph.grid_layout(grid, image, faint=image.flat_weights)
     return pictures
 
 

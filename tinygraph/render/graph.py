@@ -531,7 +531,7 @@ def _box_label(box: Box, ref: str, trace: dict[str, dict] | None, max_values: in
     elif ref != box.name:
         title = f"<B>{labels.escape(ref)}</B>&#160;= " + labels.escape(labels.short_name(box.name))
     inner = box.nodes[0] if len(box.nodes) == 1 else None
-    fused = inner is not None and inner._op is not None and inner._op.fuses == box.name
+    fused = inner is not None and inner.opdef is not None and inner.opdef.fuses == box.name
     if fused:
         definition = (REGISTRY[inner.op].formula or "").split("\n")[0].split(",  ")[0]
         text = f"one fused op: {inner.op}" + (f"\n{definition}" if 0 < len(definition) <= 48 else "")
