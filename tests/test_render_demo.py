@@ -65,6 +65,9 @@ def test_train_rnn_pictures_show_gradients_and_numbered_steps_in_order(tmp_path)
     assert not any(".grad None" in t for texts in params for t in texts)  # ... after backward()
     steps = sorted((y, texts) for texts, y in groups if texts[0] == "rnn_cell")
     assert [texts[2] for _, texts in steps] == ["#1", "#2", "#3", "#4"]  # top to bottom, numbered
+    # The inputs of the steps, x_t = bits[:, t], are numbered in time order too.
+    inputs = {t[3]: t[2] for t, _ in groups if t[0] == "getitem" and t[3].startswith("index=(:, ")}
+    assert inputs == {f"index=(:, {t})": f"#{t + 1}" for t in range(4)}
     root = ET.parse(expanded).getroot()
     clusters = []
     for g in root.iter(f"{SVG}g"):

@@ -294,24 +294,38 @@ def _reading_order(view: GraphView, roots: list[Node]) -> list[int]:
 
 
 def _sort_items(view: GraphView, roots: list[Node]) -> None:
-    """Renumber the items in a topological order of the drawn graph (Kahn, in reading order)."""
+    """Renumber the items in a topological order of the drawn graph (Kahn): what is used at a
+    smaller depth first, ties in reading order."""
     n = len(view.items)
     indegree = [0] * n
     children: list[list[int]] = [[] for _ in range(n)]
     for e in view.edges:
         children[e.src].append(e.dst)
         indegree[e.dst] += 1
+    # Depth of each item (longest path from an input), in any topological order first.
+    level = [0] * n
+    remaining = indegree[:]
+    stack = [i for i in range(n) if remaining[i] == 0]
+    while stack:
+        i = stack.pop()
+        for c in children[i]:
+            level[c] = max(level[c], level[i] + 1)
+            remaining[c] -= 1
+            if remaining[c] == 0:
+                stack.append(c)
+    # Then draw what is used earlier first (an RNN's x_1 before x_2), ties in reading order.
     order = _reading_order(view, roots)
-    ready = [(order[i], i) for i in range(n) if indegree[i] == 0]  # a heap: reading order first
+    key = [(min((level[c] for c in children[i]), default=level[i] + 1), order[i], i) for i in range(n)]
+    ready = [key[i] for i in range(n) if indegree[i] == 0]
     heapq.heapify(ready)
     ranked: list[int] = []
     while ready:
-        _, i = heapq.heappop(ready)
+        *_, i = heapq.heappop(ready)
         ranked.append(i)
         for c in children[i]:
             indegree[c] -= 1
             if indegree[c] == 0:
-                heapq.heappush(ready, (order[c], c))
+                heapq.heappush(ready, key[c])
     if len(ranked) < n:  # only possible for graphs recorded in a scope they feed back into
         placed = set(ranked)
         ranked += [i for i in range(n) if i not in placed]
