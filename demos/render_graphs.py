@@ -106,7 +106,9 @@ def renderings() -> dict[str, Rendering]:
     pictures["cnn_collapsed"] = tg.render(
         loss, backward=True, legend=True, title="small CNN, composites collapsed"
     )
-    pictures["cnn_expanded"] = tg.render(loss, expand=True, title="small CNN, composites expanded")
+    pictures["cnn_expanded"] = tg.render(
+        loss, backward=True, expand=True, title="small CNN, composites expanded"
+    )
     return pictures
 
 

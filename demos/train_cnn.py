@@ -165,7 +165,9 @@ def render_step(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> li
     title = f"one training step: cross-entropy of a batch of {len(y)} digits"
     pictures = {
         "step_collapsed": tg.render(loss, backward=True, title=title + " (composites collapsed)"),
-        "step_conv_expanded": tg.render(loss, expand={"conv2d"}, title=title + " (convolutions expanded)"),
+        "step_conv_expanded": tg.render(
+            loss, backward=True, expand={"conv2d"}, title=title + " (convolutions expanded)"
+        ),
     }
     model.zero_grad()
     return [picture.write(out / name) for name, picture in pictures.items()]

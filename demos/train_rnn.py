@@ -16,9 +16,10 @@ the gradient of ``weight_hh_l0`` is the sum of its contributions at every step.
 Writes into ``--out`` (``output/train_rnn/``, git-ignored):
 
 - ``model.npz``: the checkpoint;
-- ``rnn_unrolled.svg``: the graph of the loss for two sequences of 4 bits, one box per time step,
-  with the gradient flowing back along every edge (backpropagation through time);
-- ``rnn_unrolled_expanded.svg``: the same with each step opened into its matmuls, add and tanh.
+- ``rnn_unrolled.svg``: the graph of the loss for two sequences of 4 bits after ``backward()``,
+  one box per time step (``rnn_cell #1`` … ``#4``, top to bottom), with the gradient flowing back
+  along every edge and each parameter's ``.grad`` (backpropagation through time);
+- ``rnn_unrolled_expanded.svg``: the same with each step opened into its ops.
 """
 
 from __future__ import annotations
@@ -79,16 +80,25 @@ def accuracy(model: BitCounter, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def render_unrolled(model: BitCounter, out: Path, length: int = 4) -> list[Path]:
-    """Render the loss of two short sequences: the unrolled RNN, collapsed and expanded."""
+    """Render the loss of two short sequences after backward(): the unrolled RNN, collapsed and expanded.
 
+    The gradients are zeroed and one backward pass run first, so every parameter shows the
+    ``.grad`` of this loss (the sum of its contributions at every step), and the edges the
+    gradient flowing back along them. The time steps run top to bottom, numbered ``rnn_cell #1``
+    (t = 1) to ``#length``.
+    """
     bits = np.array([[1, 0, 1, 1], [0, 1, 0, 0]], dtype=np.float32)[:, :length, None]
     labels = bits.sum(axis=(1, 2)).astype(np.int64)
     model.zero_grad()
     loss = F.cross_entropy(model(tg.tensor(bits, name="bits")), labels)
-    title = f"backpropagation through time: the RNN unrolled over {bits.shape[1]} steps"
+    loss.backward()
+    steps = bits.shape[1]
+    title = f"backpropagation through time: the RNN unrolled over {steps} steps (top: rnn_cell #1, t = 1)"
     pictures = {
-        "rnn_unrolled": tg.render(loss, backward=True, title=title, rankdir="LR"),
-        "rnn_unrolled_expanded": tg.render(loss, expand={"rnn_cell"}, title=title + " (steps expanded)"),
+        "rnn_unrolled": tg.render(loss, backward=True, title=title),
+        "rnn_unrolled_expanded": tg.render(
+            loss, expand={"rnn_cell"}, backward=True, title=title + ", each step opened"
+        ),
     }
     return [picture.write(out / name) for name, picture in pictures.items()]
 

@@ -20,5 +20,6 @@ else
   PYTHON=python3
 fi
 export MPLBACKEND=Agg
+export NO_MKDOCS_2_WARNING=1  # Material's banner about a future MkDocs 2.0, on every build
 "$PYTHON" -m mkdocs build --strict --clean --site-dir output/site "$@"
 echo "[tinygraph] docs built: output/site/index.html"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -42,6 +43,31 @@ def pictures_in_docs(name: str) -> set[str]:
     """File names of the pictures of demo ``name`` that the docs pages show."""
     pattern = re.compile(rf"img/lecture/{name}/([^)\s]+)\)")
     return {m for page in DOCS.rglob("*.md") for m in pattern.findall(page.read_text(encoding="utf-8"))}
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_boxes(path: Path) -> dict[str, tuple[float, float, float, float]]:
+    """Each drawn box's first text line -> its bounding box (x0, y0, x1, y1) in the SVG."""
+    boxes = {}
+    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
+        if "node" not in g.get("class", "").split():
+            continue
+        texts = [t.text for t in g.iter(f"{SVG}text")]
+        points = [
+            tuple(map(float, p.split(",")))
+            for poly in g.iter(f"{SVG}polygon")
+            for p in poly.get("points").split()
+        ]
+        if texts and points:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            boxes[texts[0]] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+def svg_caption(path: Path) -> list[str]:
+    return [t.text or "" for t in ET.parse(path).getroot().find(f"{SVG}g").findall(f"{SVG}text")]
 
 
 def run(name: str, out: Path, *extra: str) -> dict[str, Any]:
@@ -109,6 +135,19 @@ def test_02_sparse_interactions(tmp_path):
     for box in boxes:
         kinds = sorted(graph.nodes[p]["kind"] for p in graph.predecessors(box))
         assert kinds == ["input"] * 4 + ["parameter"] * 4
+    # The picture: the 16 pixels as a 4×4 grid (row by row, a b c d / e f g h / ...), each output
+    # unit s_ij in the middle of the 2×2 window it reads.
+    boxes = svg_boxes(tmp_path / "sparse_interactions.svg")
+    centre = {k: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for k, b in boxes.items()}
+    xs = sorted({round(centre[c][0]) for c in names})
+    ys = sorted({round(centre[c][1]) for c in names})
+    assert len(xs) == len(ys) == 4
+    for k, c in enumerate(names):
+        assert (round(centre[c][0]), round(centre[c][1])) == (xs[k % 4], ys[k // 4]), c
+    for i in range(3):
+        for j in range(3):
+            x, y = centre[f"s{i}{j}"]
+            assert xs[j] < x < xs[j + 1] and ys[i] < y < ys[i + 1], (i, j)
     counts = result["counts"]
     assert counts["small_linear"] == {n: n * n + n for n in (100, 400, 900)}
     assert counts["fully_connected"] == 40_000 * 40_000 + 40_000
@@ -132,6 +171,21 @@ def test_03_parameter_sharing(tmp_path):
     assert (result["local_parameters"], result["conv_parameters"]) == (36, 4)
     svg = (tmp_path / "parameter_sharing.svg").read_text()
     assert all(f"s{i}{j}" in svg for i in range(3) for j in range(3))
+    # A loss L = Σ s, so that ∂L/∂w is the sum over the 9 windows: printed and on the picture
+    # with its numbers (the pixel under w in each window: a b c / e f g / i j k).
+    total = "1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11 = 54"
+    assert result["sum_text"].endswith("= a + b + c + e + f + g + i + j + k = " + total)
+    for picture in ("parameter_sharing.svg", "parameter_sharing_gradients.svg"):
+        caption = svg_caption(tmp_path / picture)
+        assert "9 paths: the gradient is the sum of their products" in caption
+        assert "∂L/∂w = ∂L/∂s00 · ∂s00/∂w = 1 · 1 = 1" in caption
+        assert f"∂L/∂w = {total}" in caption
+        assert not any(re.match(r"(∂\S+) = \1$", line) for line in caption)  # no "∂s/∂w = ∂s/∂w"
+    root = ET.parse(tmp_path / "parameter_sharing_gradients.svg").getroot()
+    drawn = [g.find(f"{SVG}text").text for g in root.iter(f"{SVG}g") if "node" in g.get("class", "").split()]
+    assert sorted(drawn) == sorted(
+        [*"abcdefghijklmnop", *"wxyz", *(f"s{i}{j}" for i in range(3) for j in range(3)), "L"]
+    )
 
 
 def test_04_equivariance(tmp_path):
@@ -165,6 +219,9 @@ def test_06_any_input_size(tmp_path):
         assert r["output_shape"] == (359, 10)
         assert np.allclose(r["probabilities"].sum(axis=1), 1)
         assert r["accuracy"] > 0.5, (size, r["accuracy"])  # chance is 0.1
+    # The three inputs are drawn at their real sizes: one input pixel takes the same width in each.
+    widths = list(result["pixel_width"].values())
+    assert max(widths) / min(widths) < 1.05, result["pixel_width"]
 
 
 def test_07_softmax_cross_entropy(tmp_path):

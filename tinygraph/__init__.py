@@ -38,7 +38,14 @@ from tinygraph.creation import (
     zeros,
     zeros_like,
 )
-from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
+from tinygraph.errors import (
+    AnomalyError,
+    BackwardError,
+    GradcheckError,
+    OpError,
+    TinygraphError,
+    TinygraphWarning,
+)
 from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
 from tinygraph.node import Node
@@ -81,6 +88,7 @@ __all__ = [
     "Node",
     "OpError",
     "TinygraphError",
+    "TinygraphWarning",
     "abs",
     "astype",
     "backward",

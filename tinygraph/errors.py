@@ -25,3 +25,7 @@ class AnomalyError(TinygraphError, FloatingPointError):
 
 class GradcheckError(TinygraphError, AssertionError):
     """`gradcheck` found an analytic gradient that disagrees with the numeric one."""
+
+
+class TinygraphWarning(UserWarning):
+    """Base class of every warning tinygraph gives (e.g. a rendering that could mislead)."""

@@ -3,8 +3,9 @@
     python demos/lecture/02_sparse_interactions.py [--out FOLDER]
 
 1. The lecture's 4×4 image and 2×2 filter, built from scalar ops: every output unit is wired to
-   exactly 4 of the 16 pixels (rendered: sparse_interactions.svg; the first two units opened up
-   into their multiplications and additions: sparse_interactions_expanded.svg). A fully connected layer on the
+   exactly 4 of the 16 pixels (rendered: sparse_interactions.svg, the pixels as their 4×4 grid and
+   each output unit in the middle of its 2×2 window; the first two units opened up into their
+   multiplications and additions: sparse_interactions_expanded.svg). A fully connected layer on the
    same pixels wires every output to all 16.
 2. The lecture's 200×200 image with 40K hidden units: parameter counts of a fully connected, a
    locally connected (10×10 filters) and a convolutional layer, from real tinygraph layers.
@@ -21,8 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _element_graph as eg
-from _lecture import parse_out, save_graph
+from _lecture import parse_out, save_graph, save_picture
 
+import tinygraph as tg
 from tinygraph import nn
 
 SIDE = 200  # the lecture's 200×200 image
@@ -53,8 +55,13 @@ def small_image_graph(out: Path) -> dict[str, Any]:
         f"   multiplications recorded: sparse {sparse_mults} (= n·k = 9·4), "
         f"dense {dense_mults} (= m·n = 16·9)"
     )
+    title = (
+        "sparse interactions: each output unit s_ij reads only the 4 pixels of its 2×2 window "
+        "(grey: the filter weights w x / y z, shared by every unit)"
+    )
+    grid = eg.grid_layout(tg.render(*graph.flat_outputs, title=title), graph, faint=graph.flat_weights)
     pictures = [
-        save_graph(out / "sparse_interactions", *graph.flat_outputs, rankdir="TB"),
+        save_picture(out / "sparse_interactions", grid),
         save_graph(out / "sparse_interactions_expanded", *graph.flat_outputs[:2], expand=True, rankdir="TB"),
     ]
     return {

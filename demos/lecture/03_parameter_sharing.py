@@ -4,10 +4,11 @@
 
 The 4×4 image and 2×2 filter of demo 2, one scalar op at a time. Each of the four filter weights
 w, x, y, z is a single node, and every one of the 9 output units uses it ("these circles are
-actually the same neuron"): parameter_sharing.svg highlights the paths from w. Because the weight
-is shared, its gradient is the sum over every position where it is used: for L = Σ s[i][j],
-∂L/∂w = Σ of the pixels under w in every window. A locally connected layer on the same image
-needs 9 filters (36 weights), each used once.
+actually the same neuron"): parameter_sharing.svg highlights the 9 paths from w to the loss
+L = Σ s[i][j]. Because the weight is shared, its gradient is the sum over every position where it
+is used: ∂L/∂w = Σ_ij ∂L/∂s_ij · ∂s_ij/∂w, the sum of the pixels under w in every window
+(a + b + c + e + ... = 54), printed and written on the picture with its numbers. A locally
+connected layer on the same image needs 9 filters (36 weights), each used once.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _element_graph as eg
-from _lecture import fmt, parse_out, save_graph
+from _lecture import fmt, parse_out, save_picture
 
 import tinygraph as tg
 from tinygraph import nn
+from tinygraph._state import scope  # records the loss under one named call, drawn as one box
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -39,7 +41,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     print(f"  distinct parameters: {len(graph.flat_weights)} (the filter), whatever the image size")
 
-    loss = tg.sum(tg.stack(outputs))
+    with scope("Σ s"):  # the loss L = Σ s[i][j], drawn as one box fed by the 9 output units
+        loss = outputs[0]
+        for s in outputs[1:]:
+            loss = loss + s
     loss.name = "L"
     loss.backward()
     grads = np.array([[w.grad.item() for w in row] for row in graph.weights])
@@ -50,6 +55,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"  ∂L/∂(w x / y z) from backward() =\n{fmt(grads)}")
     print(f"  Σ over the 9 windows of the pixel under each weight =\n{fmt(window_sums)}")
     print(f"  equal: {np.allclose(grads, window_sums)}")
+    w = graph.weights[0][0]
+    under_w = [graph.pixels[i][j] for i in range(3) for j in range(3)]  # w's pixel in each window
+    sum_text = (
+        f"∂L/∂w = Σ_ij ∂L/∂s_ij · ∂s_ij/∂w = {' + '.join(p.name for p in under_w)}"
+        f" = {' + '.join(f'{p.item():g}' for p in under_w)} = {w.grad.item():g}"
+    )
+    print(f"  {sum_text}")
 
     local = nn.LocallyConnected2d(1, 1, input_size=4, kernel_size=2, bias=False)
     conv = nn.Conv2d(1, 1, kernel_size=2, bias=False)
@@ -58,14 +70,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"weights (9 positions × 4); the convolution has {conv.num_parameters()}."
     )
 
-    w = graph.weights[0][0]
+    title = "parameter sharing: the one weight w is used in all 9 windows; ∂L/∂w sums the 9 paths"
+    others = graph.flat_weights[1:]  # x, y, z: drawn faint, so that w's 9 edges stand out
+    forward = tg.render(loss, highlight=w, title=title)
+    backward = tg.render(loss, backward=True, highlight=w, title=title + " (after backward())")
     pictures = [
-        save_graph(out / "parameter_sharing", *outputs, highlight=w, rankdir="TB"),
-        save_graph(out / "parameter_sharing_gradients", loss, backward=True, highlight=w, rankdir="TB"),
+        save_picture(out / "parameter_sharing", eg.grid_layout(forward, graph, loss, faint=others)),
+        save_picture(
+            out / "parameter_sharing_gradients", eg.grid_layout(backward, graph, loss, faint=others)
+        ),
     ]
     return {
         "uses": uses,
         "grads": grads,
+        "sum_text": sum_text,
         "window_sums": window_sums,
         "image": eg.IMAGE,
         "local_parameters": local.num_parameters(),

@@ -6,7 +6,7 @@ A fully connected network accepts one input size only. A convolutional network w
 pooling scales its regions with the input (``nn.AdaptiveAvgPool2d``: "scale the pooling region
 with respect to the input size") accepts any. One network — the same parameters — is trained on
 the 8×8 digits shown at three sizes (8×8, 12×12, 28×28, resampled) and then classifies held-out
-digits at each size. Picture: any_input_size.png.
+digits at each size. Picture: any_input_size.png, the three inputs drawn at their real sizes.
 """
 
 from __future__ import annotations
@@ -114,22 +114,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{probabilities.shape[1:]}; test accuracy {accuracy:.1%}"
         )
 
+    # Each input drawn at its real size: one pixel of every image takes the same room on the
+    # page, so the 28×28 input is 3.5 times as wide as the 8×8 one.
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(SIZES), figsize=(8, 3))
+    fig, axes = plt.subplots(
+        1, len(SIZES), figsize=(9, 4.8), gridspec_kw={"width_ratios": SIZES, "wspace": 0.35}
+    )
     for ax, size in zip(axes, SIZES):
         p = results[size]["probabilities"][0]
-        title = (
-            f"{size}×{size}: says {p.argmax()} ({p.max():.0%})\ntest accuracy {results[size]['accuracy']:.0%}"
-        )
+        accuracy = results[size]["accuracy"]
+        title = f"{size}×{size} pixels\nsays {p.argmax()} ({p.max():.0%})\ntest accuracy {accuracy:.0%}"
         show_image(ax, resize(split.x_test[:1], size)[0, 0], title)
-    fig.suptitle(f"one network, three input sizes (the digit is a {split.y_test[0]})", fontsize=10)
+    fig.suptitle(
+        f"one network, three input sizes, each at its real size (the digit is a {split.y_test[0]})",
+        fontsize=10,
+    )
     picture = save_figure(fig, out / "any_input_size")
+    pixel_width = {size: ax.get_window_extent().width / size for ax, size in zip(axes, SIZES)}
     return {
         "epochs": extra.epochs,
         "fc_error": fc_error,
         "parameters": model.num_parameters(),
         "results": results,
         "pictures": [picture],
+        "pixel_width": pixel_width,
     }
 
 

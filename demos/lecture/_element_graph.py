@@ -10,7 +10,9 @@ collapsed rendering draws each output unit as one box wired to exactly the nodes
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,3 +116,41 @@ def build_dense(image: np.ndarray = IMAGE, n_outputs: int = 9, seed: int = 0) ->
                 total = pixel * weight if total is None else total + pixel * weight
         outputs.append(total)
     return outputs
+
+
+def grid_layout(
+    picture: Any, graph: ElementGraph, loss: Any = None, faint: Iterable[Any] = (), spacing: float = 2.0
+) -> Any:
+    """Pin a rendering of ``graph`` to the image's geometry (graphviz's ``neato`` engine).
+
+    The pixels are drawn as the 4×4 grid they form, each output unit s[i][j] in the middle of the
+    2×2 window it reads (so its four edges come from the four pixels around it), the filter
+    weights as a 2×2 block to the right and ``loss`` (if drawn) below the grid. The edges out of
+    the ``faint`` weights are drawn light grey and unlabelled, so that the others stand out.
+    ``picture`` is what ``tg.render`` returned; positions are in inches, y pointing up.
+    """
+    pixel_rows, out_rows = len(graph.pixels), len(graph.outputs)
+    for i, row in enumerate(graph.pixels):
+        for j, pixel in enumerate(row):
+            picture.node(picture.node_id(pixel), pos=f"{j * spacing:.3f},{-i * spacing:.3f}!")
+    for i, row in enumerate(graph.outputs):
+        for j, unit in enumerate(row):
+            x, y = (j + 0.5) * spacing, -(i + 0.5) * spacing
+            picture.node(picture.node_id(unit), pos=f"{x:.3f},{y:.3f}!")
+    right = (pixel_rows - 1) * spacing + 1.8
+    faint_ids = {picture.node_id(w) for w in faint}
+    for m, row in enumerate(graph.weights):
+        for n, weight in enumerate(row):
+            x, y = right + n * 1.2, -(out_rows - 1) * spacing / 2 - (m - 0.5) * 1.0
+            picture.node(picture.node_id(weight), pos=f"{x:.3f},{y:.3f}!")
+    if loss is not None:
+        x, y = right + 0.6, -(pixel_rows - 1) * spacing
+        picture.node(picture.node_id(loss), pos=f"{x:.3f},{y:.3f}!")
+    for k, line in enumerate(picture.body):
+        src = line.strip().split(" -> ")[0] if " -> " in line else None
+        if src in faint_ids:
+            head = line.strip().partition(" [")[0]
+            picture.body[k] = f'\t{head} [color="#d3d3d3" arrowsize="0.5"]\n'  # no label
+    picture.engine = "neato"
+    picture.graph_attr.update(splines="true", outputorder="edgesfirst")
+    return picture

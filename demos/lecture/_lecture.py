@@ -40,8 +40,13 @@ def save_graph(path: Path, *roots: Any, **options: Any) -> Path:
     """Render the graph behind ``roots`` with ``tg.render(*roots, **options)`` into ``path`` (SVG)."""
     import tinygraph as tg
 
+    return save_picture(path, tg.render(*roots, **options))
+
+
+def save_picture(path: Path, picture: Any) -> Path:
+    """Write a rendering (what ``tg.render`` returned, perhaps laid out further) to ``path`` (SVG)."""
     path = path.with_suffix(".svg")
-    path.write_bytes(tg.render(*roots, **options).pipe(format="svg"))
+    path.write_bytes(picture.pipe(format="svg"))
     print(f"  wrote {path}")
     return path
 

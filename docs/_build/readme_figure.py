@@ -20,11 +20,14 @@ FIGURE = Path(__file__).resolve().parents[1] / "img" / "three-blocks.svg"
 
 
 def readme_graph() -> graphviz.Digraph:
-    """The README example's graph: o3 = w2 · tanh(w1 · x), backward view, w1's path highlighted."""
+    """The README example's graph: o3 = w2 · tanh(w1 · x) with o1, o2, o3 named, after backward(), w1's path highlighted."""
     x = tg.tensor(0.5, dtype=np.float64, name="x")
     w1 = tg.tensor(1.5, dtype=np.float64, requires_grad=True, name="w1")
     w2 = tg.tensor(-2.0, dtype=np.float64, requires_grad=True, name="w2")
-    o3 = w2 * tg.tanh(w1 * x)
+    o1 = w1 * x
+    o2 = tg.tanh(o1)
+    o3 = w2 * o2
+    o1.name, o2.name, o3.name = "o1", "o2", "o3"
     o3.backward()
     return tg.render(o3, backward=True, highlight=w1, legend=True)
 

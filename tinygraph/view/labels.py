@@ -36,15 +36,58 @@ def escape(text: Any) -> str:
     return s.replace("\n", '<BR ALIGN="LEFT"/>')
 
 
+#: Longest name drawn in a label; longer ones are shortened (the full name goes in the tooltip).
+MAX_NAME = 40
+
+
 def number(x: Any) -> str:
-    """A number in 4 significant digits (``0.1235``, ``-3``, ``1.2e+05``), booleans as True/False."""
+    """A number in 4 significant digits (``0.1235``, ``-3``, ``1.2e+05``), booleans as True/False.
+
+    Zero is always ``0``, never ``-0``.
+    """
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (int, np.integer)):
         return str(int(x))
     if isinstance(x, (complex, np.complexfloating)):
-        return f"{complex(x):.4g}"
-    return f"{float(x):.4g}"
+        z = complex(x)
+        return f"{complex(z.real + 0.0, z.imag + 0.0):.4g}"
+    text = f"{float(x) + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+    return "0" if text == "-0" else text
+
+
+def noise_floor(value: np.ndarray) -> float:
+    """The size below which an entry (or the mean) of ``value`` is rounding noise: ``16 ε · max|value|``.
+
+    Values computed from terms of size ``max|value|`` carry rounding errors of a few ``ε`` times
+    that size (``ε`` the dtype's machine epsilon): an entry, or a mean, below this bound is zero up
+    to rounding (a softmax gradient's row sum, say) and is shown as 0. Integers have none.
+    """
+    arr = np.asarray(value)
+    if not np.issubdtype(arr.dtype, np.inexact) or arr.size == 0:
+        return 0.0
+    finite = np.abs(arr[np.isfinite(arr)])
+    if finite.size == 0:
+        return 0.0
+    eps = float(np.finfo(arr.dtype).eps)
+    return eps * 16.0 * float(finite.max())
+
+
+def denoise(value: np.ndarray, floor: float | None = None) -> np.ndarray:
+    """``value`` with the entries below its :func:`noise_floor` (or ``floor``) set to exactly 0."""
+    arr = np.asarray(value)
+    limit = noise_floor(arr) if floor is None else floor
+    if limit == 0.0 or np.iscomplexobj(arr):
+        return arr
+    return np.where(np.abs(arr) < limit, np.zeros_like(arr), arr)
+
+
+def short_name(name: str, limit: int = MAX_NAME) -> str:
+    """``name`` cut to ``limit`` characters with an ellipsis in the middle (start and end both show)."""
+    if len(name) <= limit:
+        return name
+    keep = limit - 1
+    return name[: keep - keep // 3] + "…" + name[len(name) - keep // 3 :]
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -53,9 +96,17 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def full_values(value: np.ndarray) -> str:
-    """All the values of a small array, one row per line (``[[1, 2], [3, 4]]``)."""
-    if value.ndim == 0:
-        return number(value.item())
+    """All the values of a small array, one row per line (``[[1, 2], [3, 4]]``).
+
+    Axes of length 1 are dropped (the shape is shown beside the values), so a ``(16, 1, 1)``
+    array is written as 16 values on a few lines rather than as a column of 16 lines; rounding
+    noise (see :func:`noise_floor`) is written as 0.
+    """
+    value = denoise(value)
+    if value.ndim > 1 and 1 in value.shape:
+        value = value.reshape([d for d in value.shape if d != 1] or [1])
+    if value.size == 1 and value.ndim <= 1:
+        return number(value.reshape(()).item())
     text = np.array2string(
         value,
         separator=", ",
@@ -87,6 +138,9 @@ def summary(value: np.ndarray) -> str:
         if value.size == 0:
             return f"no finite values{note}"
     lo, hi, mean = value.min(), value.max(), value.mean(dtype=np.float64)
+    if np.issubdtype(value.dtype, np.inexact):
+        floor = noise_floor(value)
+        mean = 0.0 if abs(mean) < floor else mean
     return f"[{number(lo)}, {number(hi)}] mean {number(mean)}{note}"
 
 
@@ -113,18 +167,27 @@ def short(value: Any, max_values: int) -> str:
     return f"{shape_text(arr.shape)} {summary(arr)}"
 
 
-def attr_text(attrs: dict[str, Any] | None, limit: int = 40) -> str:
-    """An op's keyword attributes as ``axis=1, keepdims=True`` (None and False omitted, long ones cut).
+def attr_text(attrs: dict[str, Any] | None, width: int = 48, limit: int = 400) -> str:
+    """An op's keyword attributes as ``axis=1, keepdims=True`` (None and False omitted).
 
-    What a primitive saved for its backward (``saved``) is not an attribute and is left out.
+    Each attribute is written in full (an attribute longer than ``limit`` characters, such as a
+    large array, is cut with ``…``); attributes are joined with ``, `` and the text is broken
+    into lines between attributes so that no line is much longer than ``width``. What a primitive
+    saved for its backward (``saved``) is not an attribute and is left out.
     """
     if not attrs:
         return ""
     parts = [
         f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False and k != "saved"
     ]
-    text = ", ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    parts = [p if len(p) <= limit else p[: limit - 1] + "…" for p in parts]
+    lines: list[str] = []
+    for p in parts:
+        if lines and len(lines[-1]) + 2 + len(p) <= width:
+            lines[-1] += ", " + p
+        else:
+            lines.append(p)
+    return ",\n".join(lines)
 
 
 def _attr_value(v: Any) -> str:

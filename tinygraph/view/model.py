@@ -265,28 +265,67 @@ def build_view(roots: list[Node], expand: Expand, caller: str) -> GraphView:
             item.outputs = [n for n in item.nodes if id(n) in is_output]
 
     view = GraphView(order, items, item_of, clusters, list(edges.values()), [])
-    _sort_items(view)
+    _sort_items(view, roots)
     view.roots = list(dict.fromkeys(view.item_of[id(r)] for r in roots))
     return view
 
 
-def _sort_items(view: GraphView) -> None:
-    """Renumber the items in a topological order of the drawn graph (Kahn, stable)."""
+def _reading_order(view: GraphView, roots: list[Node]) -> list[int]:
+    """Per item, its rank in a walk from the roots that visits each op's inputs in argument order.
+
+    ``toposort`` meets the inputs of an op last one first; laid out in that order, ``a + b + c``
+    draws ``c, b, a`` from left to right. Ranking by this walk instead keeps the order a reader
+    wrote things in (first argument first, earlier time steps first).
+    """
+    rank = [len(view.order)] * len(view.items)
+    seen: set[int] = set()
+    stack = list(reversed(roots))
+    counter = 0
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        item = view.item_of[id(node)]
+        rank[item] = min(rank[item], counter)
+        counter += 1
+        stack.extend(reversed(node.parents))
+    return rank
+
+
+def _sort_items(view: GraphView, roots: list[Node]) -> None:
+    """Renumber the items in a topological order of the drawn graph (Kahn): what is used at a
+    smaller depth first, ties in reading order."""
     n = len(view.items)
     indegree = [0] * n
     children: list[list[int]] = [[] for _ in range(n)]
     for e in view.edges:
         children[e.src].append(e.dst)
         indegree[e.dst] += 1
-    ready = [i for i in range(n) if indegree[i] == 0]  # a heap: keep the recorded order where possible
+    # Depth of each item (longest path from an input), in any topological order first.
+    level = [0] * n
+    remaining = indegree[:]
+    stack = [i for i in range(n) if remaining[i] == 0]
+    while stack:
+        i = stack.pop()
+        for c in children[i]:
+            level[c] = max(level[c], level[i] + 1)
+            remaining[c] -= 1
+            if remaining[c] == 0:
+                stack.append(c)
+    # Then draw what is used earlier first (an RNN's x_1 before x_2), ties in reading order.
+    order = _reading_order(view, roots)
+    key = [(min((level[c] for c in children[i]), default=level[i] + 1), order[i], i) for i in range(n)]
+    ready = [key[i] for i in range(n) if indegree[i] == 0]
+    heapq.heapify(ready)
     ranked: list[int] = []
     while ready:
-        i = heapq.heappop(ready)
+        *_, i = heapq.heappop(ready)
         ranked.append(i)
         for c in children[i]:
             indegree[c] -= 1
             if indegree[c] == 0:
-                heapq.heappush(ready, c)
+                heapq.heappush(ready, key[c])
     if len(ranked) < n:  # only possible for graphs recorded in a scope they feed back into
         placed = set(ranked)
         ranked += [i for i in range(n) if i not in placed]
@@ -302,12 +341,16 @@ def display_names(view: GraphView) -> list[str]:
     """A short reference for each item: its name, else ``op#k`` / ``input#k`` / ``param#k``.
 
     ``k`` counts items of the same op (or composite) in topological order, so ``mul#2`` is the
-    second multiplication drawn. Constants are referred to by their value.
+    second multiplication drawn. A collapsed call whose one output has a name goes by that name.
+    Constants are referred to by their value.
     """
     counts: dict[str, int] = {}
     names = []
     for item in view.items:
         if isinstance(item, Box):
+            if len(item.outputs) == 1 and item.outputs[0].name is not None:
+                names.append(str(item.outputs[0].name))
+                continue
             base = item.name
         elif item.name is not None:
             names.append(str(item.name))
