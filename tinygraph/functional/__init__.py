@@ -15,43 +15,79 @@ logsumexp                   ``m + log Σ exp(x - m)``
 cross_entropy, nll_loss     ``-Σ y log softmax(logits)``; class indices or probabilities
 mse_loss                    ``(x - y)²``; reductions "mean", "sum", "none"
 relu, tanh, sigmoid         the primitives
+gelu, silu, elu, ...        gelu (erf or tanh), silu, leaky_relu, elu, softplus, hardtanh/relu6, logsigmoid
+l1, smooth_l1, huber        ``|x - y|`` and its quadratic-near-zero forms
+binary_cross_entropy        of probabilities; ``_with_logits``: through softplus, stable
+kl_div                      ``y (log y - x)`` with x the log-probabilities
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
 ==========================  ====================================================================
 """
 
 from tinygraph.functional.activations import (
     dropout,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
     log_softmax,
+    logsigmoid,
     logsumexp,
     maxout,
     relu,
+    relu6,
     sigmoid,
+    silu,
     softmax,
+    softplus,
     tanh,
 )
 from tinygraph.functional.conv import conv1d, conv2d, convolve2d
 from tinygraph.functional.linear import linear
-from tinygraph.functional.losses import cross_entropy, mse_loss, nll_loss
+from tinygraph.functional.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "avg_pool2d",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
     "convolve2d",
     "cross_entropy",
     "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "logsumexp",
     "max_pool2d",
     "maxout",
     "mse_loss",
     "nll_loss",
     "relu",
+    "relu6",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]

@@ -5,37 +5,81 @@ A model is a :class:`Module` whose attributes are layers and :class:`Parameter` 
 """
 
 from tinygraph.nn import init
-from tinygraph.nn.activation import Maxout, ReLU, Sigmoid, Tanh
+from tinygraph.nn.activation import (
+    ELU,
+    GELU,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Maxout,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from tinygraph.nn.container import ModuleList, Sequential
 from tinygraph.nn.conv import Conv2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
 from tinygraph.nn.linear import Flatten, Linear
-from tinygraph.nn.loss import CrossEntropyLoss, MSELoss
+from tinygraph.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from tinygraph.nn.module import IncompatibleKeys, Module, Parameter
 from tinygraph.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinygraph.nn.recurrent import RNN, RNNCell
 
 __all__ = [
+    "ELU",
+    "GELU",
     "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "Hardtanh",
+    "HuberLoss",
+    "Identity",
     "IncompatibleKeys",
+    "KLDivLoss",
+    "L1Loss",
+    "LeakyReLU",
     "Linear",
     "LocallyConnected2d",
+    "LogSigmoid",
+    "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Maxout",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "RNNCell",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
     "Tanh",
     "init",
 ]

@@ -51,6 +51,8 @@ from tinygraph.ops.shape import (
     sum_to,
     transpose,
 )
+from tinygraph.ops.special import erf as erf  # layers: special functions
+from tinygraph.ops.special import softplus as softplus
 from tinygraph.ops.window import fold, sliding_window
 from tinygraph.registry import REGISTRY
 
