@@ -19,6 +19,8 @@ gelu, silu, elu, ...        gelu (erf or tanh), silu, leaky_relu, elu, softplus,
 l1, smooth_l1, huber        ``|x - y|`` and its quadratic-near-zero forms
 binary_cross_entropy        of probabilities; ``_with_logits``: through softplus, stable
 kl_div                      ``y (log y - x)`` with x the log-probabilities
+batch/layer/group_norm      ``(x - μ) / √(σ² + ε) · γ + β`` over the batch, the features, the groups
+embedding                   a row lookup ``W[i]``
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
 ==========================  ====================================================================
 """
@@ -54,12 +56,14 @@ from tinygraph.functional.losses import (
     nll_loss,
     smooth_l1_loss,
 )
+from tinygraph.functional.normalization import batch_norm, embedding, group_norm, layer_norm
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "conv1d",
@@ -68,11 +72,14 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "elu",
+    "embedding",
     "gelu",
+    "group_norm",
     "hardtanh",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",

@@ -22,7 +22,7 @@ from tinygraph.nn.activation import (
     Softplus,
     Tanh,
 )
-from tinygraph.nn.container import ModuleList, Sequential
+from tinygraph.nn.container import ModuleDict, ModuleList, Sequential
 from tinygraph.nn.conv import Conv2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
 from tinygraph.nn.linear import Flatten, Linear
@@ -38,6 +38,7 @@ from tinygraph.nn.loss import (
     SmoothL1Loss,
 )
 from tinygraph.nn.module import IncompatibleKeys, Module, Parameter
+from tinygraph.nn.normalization import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
 from tinygraph.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinygraph.nn.recurrent import RNN, RNNCell
 
@@ -49,16 +50,21 @@ __all__ = [
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GroupNorm",
     "Hardtanh",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LocallyConnected2d",
@@ -68,6 +74,7 @@ __all__ = [
     "MaxPool2d",
     "Maxout",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
