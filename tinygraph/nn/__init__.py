@@ -4,7 +4,7 @@ A model is a :class:`Module` whose attributes are layers and :class:`Parameter` 
 ``forward`` and records the graph, so ``loss.backward()`` fills every parameter's ``.grad``.
 """
 
-from tinygraph.nn import init
+from tinygraph.nn import init, utils
 from tinygraph.nn.activation import (
     ELU,
     GELU,
@@ -89,4 +89,5 @@ __all__ = [
     "Softplus",
     "Tanh",
     "init",
+    "utils",
 ]
