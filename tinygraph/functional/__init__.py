@@ -21,6 +21,7 @@ binary_cross_entropy        of probabilities; ``_with_logits``: through softplus
 kl_div                      ``y (log y - x)`` with x the log-probabilities
 batch/layer/group_norm      ``(x - μ) / √(σ² + ε) · γ + β`` over the batch, the features, the groups
 embedding                   a row lookup ``W[i]``
+lstm_cell, gru_cell          one gated recurrent step, PyTorch's gate order and weight layout
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
 ==========================  ====================================================================
 """
@@ -58,6 +59,7 @@ from tinygraph.functional.losses import (
 )
 from tinygraph.functional.normalization import batch_norm, embedding, group_norm, layer_norm
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from tinygraph.functional.recurrent import gru_cell, lstm_cell
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -75,6 +77,7 @@ __all__ = [
     "embedding",
     "gelu",
     "group_norm",
+    "gru_cell",
     "hardtanh",
     "huber_loss",
     "kl_div",
@@ -85,6 +88,7 @@ __all__ = [
     "log_softmax",
     "logsigmoid",
     "logsumexp",
+    "lstm_cell",
     "max_pool2d",
     "maxout",
     "mse_loss",

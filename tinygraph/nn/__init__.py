@@ -25,6 +25,7 @@ from tinygraph.nn.activation import (
 from tinygraph.nn.container import ModuleDict, ModuleList, Sequential
 from tinygraph.nn.conv import Conv2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
+from tinygraph.nn.gated_recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tinygraph.nn.linear import Flatten, Linear
 from tinygraph.nn.loss import (
     BCELoss,
@@ -45,6 +46,8 @@ from tinygraph.nn.recurrent import RNN, RNNCell
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
     "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
@@ -57,6 +60,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GroupNorm",
     "Hardtanh",
     "HuberLoss",
@@ -64,6 +68,7 @@ __all__ = [
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
