@@ -7,6 +7,7 @@ the registry tests gradcheck it. Images are NCHW; convolution weights are (C_out
 ==========================  ====================================================================
 linear                      ``x Wᵀ + b`` (W is (out, in), as in PyTorch)
 conv1d, conv2d              cross-correlation: pad + sliding_window (im2col) + one matmul
+conv_transpose2d            conv2d's adjoint: dilate by the stride, pad, conv2d with the flipped Wᵀ
 convolve2d                  true convolution ('valid'): conv2d with the kernel flipped
 max_pool2d, avg_pool2d      pad + sliding_window + max / mean over each window
 adaptive_{avg,max}_pool2d   fixed output size, PyTorch's bin rule
@@ -44,7 +45,7 @@ from tinygraph.functional.activations import (
     softplus,
     tanh,
 )
-from tinygraph.functional.conv import conv1d, conv2d, convolve2d
+from tinygraph.functional.conv import conv1d, conv2d, conv_transpose2d, convolve2d
 from tinygraph.functional.linear import linear
 from tinygraph.functional.losses import (
     binary_cross_entropy,
@@ -70,6 +71,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
     "convolve2d",
     "cross_entropy",
     "dropout",

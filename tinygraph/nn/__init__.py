@@ -23,7 +23,7 @@ from tinygraph.nn.activation import (
     Tanh,
 )
 from tinygraph.nn.container import ModuleDict, ModuleList, Sequential
-from tinygraph.nn.conv import Conv2d, LocallyConnected2d
+from tinygraph.nn.conv import Conv1d, Conv2d, ConvTranspose2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
 from tinygraph.nn.gated_recurrent import GRU, LSTM, GRUCell, LSTMCell
 from tinygraph.nn.linear import Flatten, Linear
@@ -55,7 +55,9 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
