@@ -23,6 +23,7 @@ kl_div                      ``y (log y - x)`` with x the log-probabilities
 batch/layer/group_norm      ``(x - μ) / √(σ² + ε) · γ + β`` over the batch, the features, the groups
 embedding                   a row lookup ``W[i]``
 lstm_cell, gru_cell          one gated recurrent step, PyTorch's gate order and weight layout
+scaled_dot_product_attention  ``softmax(Q Kᵀ / √E + M) V``; masks, causal
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
 ==========================  ====================================================================
 """
@@ -45,6 +46,7 @@ from tinygraph.functional.activations import (
     softplus,
     tanh,
 )
+from tinygraph.functional.attention import scaled_dot_product_attention
 from tinygraph.functional.conv import conv1d, conv2d, conv_transpose2d, convolve2d
 from tinygraph.functional.linear import linear
 from tinygraph.functional.losses import (
@@ -97,6 +99,7 @@ __all__ = [
     "nll_loss",
     "relu",
     "relu6",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",

@@ -22,6 +22,7 @@ from tinygraph.nn.activation import (
     Softplus,
     Tanh,
 )
+from tinygraph.nn.attention import MultiheadAttention
 from tinygraph.nn.container import ModuleDict, ModuleList, Sequential
 from tinygraph.nn.conv import Conv1d, Conv2d, ConvTranspose2d, LocallyConnected2d
 from tinygraph.nn.dropout import Dropout
@@ -83,6 +84,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "RNNCell",
