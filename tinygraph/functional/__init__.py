@@ -1,4 +1,5 @@
-"""Composite ops (``import tinygraph.functional as F``): convolution, pooling, softmax, losses.
+"""Composite ops (``import tinygraph.functional as F``): convolution, pooling, activations,
+normalisation, recurrent cells, attention, losses.
 
 Each is a plain Python function of primitive ops, registered with ``registry.composite`` so every
 call is recorded under a named scope (a rendering can collapse it to one box or open it up), and
@@ -16,14 +17,14 @@ logsumexp                   ``m + log Σ exp(x - m)``
 cross_entropy, nll_loss     ``-Σ y log softmax(logits)``; class indices or probabilities
 mse_loss                    ``(x - y)²``; reductions "mean", "sum", "none"
 relu, tanh, sigmoid         the primitives
-gelu, silu, elu, ...        gelu (erf or tanh), silu, leaky_relu, elu, softplus, hardtanh/relu6, logsigmoid
+gelu, silu, elu, ...        gelu (erf or tanh), silu, leaky_relu, elu, softplus, hardtanh, relu6, ...
 l1, smooth_l1, huber        ``|x - y|`` and its quadratic-near-zero forms
 binary_cross_entropy        of probabilities; ``_with_logits``: through softplus, stable
 kl_div                      ``y (log y - x)`` with x the log-probabilities
 batch/layer/group_norm      ``(x - μ) / √(σ² + ε) · γ + β`` over the batch, the features, the groups
 embedding                   a row lookup ``W[i]``
-lstm_cell, gru_cell          one gated recurrent step, PyTorch's gate order and weight layout
-scaled_dot_product_attention  ``softmax(Q Kᵀ / √E + M) V``; masks, causal
+lstm_cell, gru_cell         one gated recurrent step, PyTorch's gate order and weight layout
+attention                   scaled_dot_product_attention, ``softmax(Q Kᵀ / √E + M) V``; masks, causal
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
 ==========================  ====================================================================
 """
