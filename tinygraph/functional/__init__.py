@@ -49,21 +49,19 @@ from tinygraph.functional.activations import (
 )
 from tinygraph.functional.attention import scaled_dot_product_attention
 from tinygraph.functional.conv import conv1d, conv2d, conv_transpose2d, convolve2d
+from tinygraph.functional.gated_recurrent import gru_cell, lstm_cell
 from tinygraph.functional.linear import linear
-from tinygraph.functional.losses import (
+from tinygraph.functional.losses import cross_entropy, mse_loss, nll_loss
+from tinygraph.functional.normalization import batch_norm, embedding, group_norm, layer_norm
+from tinygraph.functional.pointwise_losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     huber_loss,
     kl_div,
     l1_loss,
-    mse_loss,
-    nll_loss,
     smooth_l1_loss,
 )
-from tinygraph.functional.normalization import batch_norm, embedding, group_norm, layer_norm
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
-from tinygraph.functional.recurrent import gru_cell, lstm_cell
 
 __all__ = [
     "adaptive_avg_pool2d",
