@@ -138,7 +138,12 @@ def test_nested_composites_nest():
         ),
         (
             lambda: F.cross_entropy(tg.zeros((3, 4, 2)), np.array([0, 1, 2])),
-            r"cross_entropy: logits must have shape \(N, C\), got shape \(3, 4, 2\)",
+            r"cross_entropy: target of shape \(3,\) does not fit input of shape \(3, 4, 2\): class indices "
+            r"must have shape \(3, 2\)",
+        ),
+        (
+            lambda: F.cross_entropy(tg.zeros(()), np.array(0)),
+            r"cross_entropy: logits must have shape \(C,\), \(N, C\) or \(N, C, d1, ...\), got shape \(\)",
         ),
         (
             lambda: F.cross_entropy(tg.zeros((3, 4)), np.array([0, 1, 2]), reduction="avg"),

@@ -4,6 +4,7 @@
   as float32 images (N, 1, 8, 8) in [0, 1] and int64 labels, split into train and test with a seed.
 - :func:`read_idx` / :func:`load_mnist`: MNIST-format files a user already has (optionally gzipped).
 - :class:`BatchIterator`: mini-batches of aligned arrays, shuffled each epoch with a seed.
+- :class:`Dataset`, :class:`TensorDataset` and :class:`DataLoader`: PyTorch's interface, yielding Nodes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -239,3 +240,110 @@ class BatchIterator:
             else:
                 batch = tuple(a[start : start + self.batch_size] for a in self.arrays)
             yield batch[0] if len(batch) == 1 else batch
+
+
+# ----------------------------------------------------------------------------- PyTorch-style data sets
+class Dataset:
+    """A map-style data set, as ``torch.utils.data.Dataset``: subclasses define ``__getitem__`` and
+    ``__len__`` (``dataset[i]`` is one sample, usually a tuple such as ``(image, label)``)."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} does not define __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples taken along the first axis of aligned arrays or Nodes: ``dataset[i] = (x[i], y[i])``."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: needs at least one array")
+        self.tensors = tuple(t.data if isinstance(t, Node) else np.asarray(t) for t in tensors)
+        lengths = [len(t) if t.ndim else None for t in self.tensors]
+        if None in lengths or len(set(lengths)) != 1:
+            shapes = [t.shape for t in self.tensors]
+            raise ValueError(
+                f"TensorDataset: the arrays must share their first dimension, got shapes {shapes}"
+            )
+
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+
+def default_collate(samples: list[Any]) -> Any:
+    """Stack a list of samples into a batch of Nodes: arrays and numbers are stacked along a new first
+    axis; tuples and lists of them (``(image, label)``) are collated field by field."""
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        return type(first)(default_collate([s[i] for s in samples]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    values = [s.data if isinstance(s, Node) else s for s in samples]
+    return Node(np.stack([np.asarray(v) for v in values]))
+
+
+class DataLoader:
+    """Mini-batches of a :class:`Dataset` as Nodes, as ``torch.utils.data.DataLoader``::
+
+        loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
+        for images, labels in loader: ...      # Nodes of shape (64, ...) and (64,)
+
+    Parameters
+    ----------
+    dataset : a Dataset (anything with ``__getitem__`` and ``__len__``)
+    batch_size : int
+        Samples per batch (default 1, as PyTorch).
+    shuffle : bool
+        A new random order each epoch (each ``iter``), from a generator seeded with ``seed``
+        (None: tinygraph's generator, ``tg.manual_seed``), so a run is repeatable.
+    drop_last : bool
+        Skip the last batch when it is smaller than ``batch_size``.
+    collate_fn : callable, optional
+        Turns a list of samples into a batch (default: :func:`default_collate`, stacking into Nodes).
+    seed : int or None
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Any = None,
+        seed: int | None = None,
+    ) -> None:
+        if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
+            raise TypeError(
+                f"DataLoader: the dataset must define __getitem__ and __len__, got {type(dataset).__name__}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def __len__(self) -> int:
+        """Number of batches per epoch."""
+        full, rest = divmod(len(self.dataset), self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+    def __iter__(self) -> Iterator[Any]:
+        n = len(self.dataset)
+        order = (self._rng or get_rng()).permutation(n) if self.shuffle else np.arange(n)
+        stop = n - n % self.batch_size if self.drop_last else n
+        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        for start in range(0, stop, self.batch_size):
+            index = order[start : start + self.batch_size]
+            if fast:  # one fancy index per array instead of one lookup per sample
+                yield tuple(Node(t[index]) for t in self.dataset.tensors)
+                continue
+            samples = [self.dataset[int(i)] for i in index]
+            yield (self.collate_fn or default_collate)(samples)

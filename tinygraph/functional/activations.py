@@ -1,5 +1,5 @@
-"""Activations and normalisers: relu/tanh/sigmoid (primitives), softmax, log_softmax, logsumexp,
-dropout and maxout (composites).
+"""Activations and normalisers: relu/tanh/sigmoid/softplus (primitives), softmax, log_softmax,
+logsumexp, dropout and maxout, gelu, silu, leaky_relu, elu, hardtanh/relu6, logsigmoid (composites).
 
 Softmax and logsumexp subtract the row maximum first, taken *detached* (a constant): the result is
 mathematically unchanged (softmax(x - c) = softmax(x)) but exp never overflows, so logits of ±1000
@@ -8,6 +8,9 @@ give finite values and gradients.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from tinygraph._state import scope
@@ -15,10 +18,14 @@ from tinygraph.creation import get_rng
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, single_axis
 from tinygraph.node import Node
-from tinygraph.ops import exp, log, max, neg, relu, reshape, sigmoid, sum, tanh
+from tinygraph.ops import exp, log, max, neg, relu, reshape, sigmoid, sum, tanh, where
+from tinygraph.ops.special import erf, softplus
 from tinygraph.registry import Sample, composite, constant
 
-__all__ = ["dropout", "log_softmax", "logsumexp", "maxout", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid", "logsumexp", "maxout",
+    "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+]  # fmt: skip
 
 
 def _detached_max(x: Node, axis: int) -> Node:
@@ -129,3 +136,115 @@ def maxout(x: Node, pieces: int, axis: int = 1) -> Node:
         )
     grouped = reshape(x, x.shape[:a] + (x.shape[a] // pieces, int(pieces)) + x.shape[a + 1 :])
     return max(grouped, axis=a + 1)
+
+
+# ----------------------------------------------------------------------------- PyTorch's other activations
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _number(op: str, name: str, value: Any) -> float:
+    """``value`` as a Python float (so float32 inputs stay float32), or an OpError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise OpError(f"{op}: {name} must be a number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise OpError(f"{op}: {name} must be finite, got {value!r}")
+    return float(value)
+
+
+def _positive_mask(x: Node) -> Node:
+    """``x > 0`` as a constant boolean mask (which branch of a piecewise activation applies)."""
+    return constant(x.data > 0)
+
+
+@composite(
+    "gelu",
+    formula="gelu(x) = x · Φ(x) = ½ x (1 + erf(x / √2))\ntanh form: ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))",
+    samples=(Sample((3, 4)), Sample((3, 4), approximate="tanh")),
+)
+def gelu(x: Node, approximate: str = "none") -> Node:
+    """Gaussian error linear unit, ``x · Φ(x)`` with Φ the standard normal CDF (Hendrycks & Gimpel).
+
+    ``approximate="tanh"`` uses ``½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))``, as PyTorch.
+    """
+    x = as_node(x)
+    if approximate == "none":
+        return x * (erf(x * _SQRT_HALF) + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * (tanh(inner) + 1.0) * 0.5
+    raise OpError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+@composite(
+    "silu", formula="silu(x) = x · σ(x)\n∂silu/∂x = σ(x) (1 + x (1 - σ(x)))", samples=(Sample((3, 4)),)
+)
+def silu(x: Node) -> Node:
+    """Sigmoid linear unit (swish), ``x · σ(x)``."""
+    x = as_node(x)
+    return x * sigmoid(x)
+
+
+@composite(
+    "leaky_relu",
+    formula="y = x if x > 0 else a · x\n∂y/∂x = 1 if x > 0 else a",
+    samples=(Sample((3, 4), domain="nonzero"), Sample((3, 4), negative_slope=0.2, domain="nonzero")),
+)
+def leaky_relu(x: Node, negative_slope: float = 0.01) -> Node:
+    """Leaky relu: ``x`` for positive x, ``negative_slope · x`` otherwise (the slope at 0 too, as PyTorch)."""
+    a = _number("leaky_relu", "negative_slope", negative_slope)
+    x = as_node(x)
+    return where(_positive_mask(x), x, x * a)
+
+
+@composite(
+    "elu",
+    formula="y = x if x > 0 else α (eˣ - 1)\n∂y/∂x = 1 if x > 0 else α eˣ",
+    samples=(Sample((3, 4), domain="nonzero"), Sample((3, 4), alpha=0.5, domain="nonzero")),
+)
+def elu(x: Node, alpha: float = 1.0) -> Node:
+    """Exponential linear unit: ``x`` for x > 0, ``α (exp(x) - 1)`` otherwise (Clevert et al.).
+
+    The exponential sees ``min(x, 0)`` only, so large positive inputs never overflow it.
+    """
+    a = _number("elu", "alpha", alpha)
+    x = as_node(x)
+    mask = _positive_mask(x)
+    negative = (exp(where(mask, 0.0, x)) - 1.0) * a
+    return where(mask, x, negative)
+
+
+@composite(
+    "hardtanh",
+    formula="y = clip(x, min_val, max_val)\n∂y/∂x = 1 if min_val < x < max_val else 0",
+    samples=(Sample((3, 4)), Sample((3, 4), min_val=-0.5, max_val=1.5)),
+)
+def hardtanh(x: Node, min_val: float = -1.0, max_val: float = 1.0) -> Node:
+    """``x`` clipped to ``[min_val, max_val]``; the gradient is 1 strictly inside, 0 outside (as PyTorch)."""
+    lo = _number("hardtanh", "min_val", min_val)
+    hi = _number("hardtanh", "max_val", max_val)
+    if lo > hi:
+        raise OpError(f"hardtanh: min_val ({lo}) must not exceed max_val ({hi})")
+    x = as_node(x)
+    inside = constant((x.data > lo) & (x.data < hi))
+    return where(inside, x, constant(np.clip(x.data, lo, hi)))
+
+
+@composite(
+    "relu6",
+    formula="relu6(x) = min(max(x, 0), 6) = hardtanh(x, 0, 6)",
+    samples=(Sample((3, 4), domain=(-3.0, 9.0)),),
+)
+def relu6(x: Node) -> Node:
+    """``min(max(x, 0), 6)``: relu capped at 6 (MobileNet's activation)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+@composite(
+    "logsigmoid",
+    formula="logsigmoid(x) = log σ(x) = -softplus(-x)\n∂/∂x = 1 - σ(x) = σ(-x)",
+    samples=(Sample((3, 4)), Sample((6,), domain=(-40.0, 40.0))),
+)
+def logsigmoid(x: Node) -> Node:
+    """``log(1 / (1 + exp(-x)))``, computed as ``-softplus(-x)``: finite for any input."""
+    return -softplus(-as_node(x))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, ntuple
 from tinygraph.node import Node
@@ -26,8 +28,52 @@ from tinygraph.registry import Sample, composite
 IntOrTuple = int | tuple[int, ...]
 
 
+def _padding_pairs(
+    op: str,
+    padding: Any,
+    nd: int,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """``padding`` (an int, a tuple, ``"valid"`` or ``"same"``) as (before, after) pairs per spatial axis.
+
+    ``"same"`` pads a total of ``dilation·(kernel - 1)`` per axis, the extra one at the end when it
+    is odd, as PyTorch; it needs stride 1.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise OpError(f"{op}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise OpError(f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}")
+    return tuple((p, p) for p in ntuple(padding, nd, "padding", op, minimum=0))
+
+
+def _check_groups(op: str, groups: Any, c_in: int, c_out: int) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise OpError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if c_in % groups or c_out % groups:
+        raise OpError(
+            f"{op}: groups={groups} must divide both the {c_in} input channels and the {c_out} output "
+            "channels"
+        )
+    return int(groups)
+
+
 def _convolution(
-    op: str, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: IntOrTuple, dilation: IntOrTuple, nd: int
+    op: str,
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: IntOrTuple,
+    padding: IntOrTuple | str,
+    dilation: IntOrTuple,
+    nd: int,
+    groups: int = 1,
 ) -> Node:
     """The ``nd``-dimensional cross-correlation shared by :func:`conv1d` and :func:`conv2d`."""
     x, w = as_node(x), as_node(w)
@@ -36,25 +82,31 @@ def _convolution(
         raise OpError(f"{op}: input must have {nd + 2} dimensions {layout}, got shape {x.shape}")
     if w.ndim != nd + 2:
         raise OpError(
-            f"{op}: weight must have {nd + 2} dimensions (C_out, C_in, kernel...), got shape {w.shape}"
+            f"{op}: weight must have {nd + 2} dimensions (C_out, C_in / groups, kernel...), got shape "
+            f"{w.shape}"
         )
-    if x.shape[1] != w.shape[1]:
+    c_out = w.shape[0]
+    groups = _check_groups(op, groups, x.shape[1], c_out)
+    if x.shape[1] != w.shape[1] * groups:
         raise OpError(
             f"{op}: input of shape {x.shape} has {x.shape[1]} channels but weight of shape {w.shape} "
-            f"expects {w.shape[1]} (weights are (C_out, C_in, kernel...))"
+            f"expects {w.shape[1] * groups} (weights are (C_out, C_in / groups, kernel...), groups={groups})"
         )
     stride = ntuple(stride, nd, "stride", op)
-    padding = ntuple(padding, nd, "padding", op, minimum=0)
     dilation = ntuple(dilation, nd, "dilation", op)
     kernel = tuple(w.shape[2:])
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    if min(kernel, default=1) < 1:
+        raise OpError(
+            f"{op}: the kernel must have at least one element per axis, got weight of shape {w.shape}"
+        )
+    pads = _padding_pairs(op, padding, nd, kernel, stride, dilation)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(k > s for k, s in zip(span, padded)):
         raise OpError(
             f"{op}: kernel of size {kernel} (dilation {dilation}, spanning {span}) is larger than the "
             f"padded input {padded} (input shape {x.shape}, padding {padding})"
         )
-    c_out = w.shape[0]
     if b is not None:
         b = as_node(b)
         if b.shape != (c_out,):
@@ -62,14 +114,23 @@ def _convolution(
                 f"{op}: bias of shape {b.shape} does not match the {c_out} output channels "
                 f"of weight {w.shape}"
             )
-    if any(padding):
-        x = pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    if any(lo or hi for lo, hi in pads):
+        x = pad(x, ((0, 0), (0, 0)) + pads)
     windows = sliding_window(x, kernel, stride, dilation)  # (N, C, *O, *K), a view
     n, out = x.shape[0], windows.shape[2 : 2 + nd]
-    # im2col: (C, *K, N, *O) -> (C·∏K, N·∏O); this reshape is the one copy of the forward pass.
-    order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
-    columns = reshape(transpose(windows, order), (-1, n * math.prod(out)))
-    y = matmul(reshape(w, (c_out, -1)), columns)  # (C_out, N·∏O)
+    rows = w.shape[1] * math.prod(kernel)  # C_in / groups · ∏K
+    if groups == 1:
+        # im2col: (C, *K, N, *O) -> (C·∏K, N·∏O); this reshape is the one copy of the forward pass.
+        order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
+        columns = reshape(transpose(windows, order), (rows, n * math.prod(out)))
+        y = matmul(reshape(w, (c_out, rows)), columns)  # (C_out, N·∏O)
+    else:
+        # One im2col matrix per group, (G, C/G·∏K, N·∏O), and one batched matmul with the
+        # group's filters (G, C_out/G, C/G·∏K).
+        grouped = reshape(windows, (n, groups, w.shape[1]) + windows.shape[2:])
+        order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
+        columns = reshape(transpose(grouped, order), (groups, rows, n * math.prod(out)))
+        y = matmul(reshape(w, (groups, c_out // groups, rows)), columns)  # (G, C_out/G, N·∏O)
     y = transpose(reshape(y, (c_out, n) + out), (1, 0, *range(2, 2 + nd)))
     if b is not None:
         y = y + reshape(b, (1, c_out) + (1,) * nd)
@@ -82,6 +143,7 @@ def _convolution(
     samples=(
         Sample((2, 2, 7), (3, 2, 3), (3,)),
         Sample((1, 2, 8), (2, 2, 2), stride=2, padding=1, dilation=2),
+        Sample((2, 4, 6), (6, 2, 3), (6,), padding="same", groups=2),
     ),
 )
 def conv1d(
@@ -89,15 +151,17 @@ def conv1d(
     w: Node,
     b: Node | None = None,
     stride: IntOrTuple = 1,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
+    groups: int = 1,
 ) -> Node:
-    """1-D cross-correlation (the deep-learning "convolution") of x (N, C_in, L) with w (C_out, C_in, K).
+    """1-D cross-correlation (the deep-learning "convolution"): x (N, C_in, L), w (C_out, C_in/groups, K).
 
-    Zero padding of ``padding`` on both ends; output length ``(L + 2·padding - dilation·(K-1) - 1)
-    // stride + 1``.
+    Zero padding of ``padding`` on both ends (or ``"valid"``: none; ``"same"``: the output keeps
+    the length, stride 1); output length ``(L + 2·padding - dilation·(K-1) - 1) // stride + 1``.
+    ``groups`` as in :func:`conv2d`.
     """
-    return _convolution("conv1d", x, w, b, stride, padding, dilation, 1)
+    return _convolution("conv1d", x, w, b, stride, padding, dilation, 1, groups)
 
 
 @composite(
@@ -108,6 +172,8 @@ def conv1d(
         Sample((2, 2, 4, 5), (3, 2, 3, 3), (3,)),
         Sample((1, 2, 6, 5), (2, 2, 2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
         Sample((1, 1, 5, 5), (2, 1, 2, 2), stride=2, padding=(0, 1)),
+        Sample((2, 4, 4, 3), (6, 2, 2, 3), (6,), groups=2, padding="same"),
+        Sample((1, 3, 5, 4), (3, 1, 3, 3), stride=2, padding=1, groups=3),
     ),
 )
 def conv2d(
@@ -115,24 +181,30 @@ def conv2d(
     w: Node,
     b: Node | None = None,
     stride: IntOrTuple = 1,
-    padding: IntOrTuple = 0,
+    padding: IntOrTuple | str = 0,
     dilation: IntOrTuple = 1,
+    groups: int = 1,
 ) -> Node:
     """2-D cross-correlation (the deep-learning "convolution"), NCHW, as ``torch.nn.functional.conv2d``.
 
     Parameters
     ----------
     x : Node of shape (N, C_in, H, W)
-    w : Node of shape (C_out, C_in, KH, KW)
+    w : Node of shape (C_out, C_in / groups, KH, KW)
     b : Node of shape (C_out,), optional
     stride, padding, dilation : int or (int, int)
-        Zero padding is added on both sides of each spatial axis.
+        Zero padding is added on both sides of each spatial axis. ``padding`` may also be
+        ``"valid"`` (none) or ``"same"`` (the output keeps the input's size; stride 1; an odd total
+        puts the extra zero at the end, as PyTorch).
+    groups : int
+        Split the input channels into ``groups`` groups, each convolved with its own
+        ``C_out / groups`` filters (``groups = C_in``: a depthwise convolution).
 
     Returns
     -------
     Node of shape (N, C_out, OH, OW), ``OH = (H + 2·pad_h - dil_h·(KH-1) - 1) // stride_h + 1``.
     """
-    return _convolution("conv2d", x, w, b, stride, padding, dilation, 2)
+    return _convolution("conv2d", x, w, b, stride, padding, dilation, 2, groups)
 
 
 @composite(
@@ -161,3 +233,107 @@ def convolve2d(x: Node, k: Node) -> Node:
         return conv2d(x, flipped)
     y = conv2d(reshape(x, (1, 1) + x.shape), reshape(flipped, (1, 1) + k.shape))
     return reshape(y, y.shape[2:])
+
+
+def _dilate(x: Node, stride: tuple[int, int]) -> Node:
+    """Insert ``stride - 1`` zeros between neighbouring pixels: (N, C, H, W) -> (N, C, (H-1)s+1, (W-1)s+1)."""
+    sh, sw = stride
+    if sh == sw == 1:
+        return x
+    n, c, h, w = x.shape
+    spread = pad(reshape(x, (n, c, h, 1, w, 1)), ((0, 0), (0, 0), (0, 0), (0, sh - 1), (0, 0), (0, sw - 1)))
+    grid = reshape(spread, (n, c, h * sh, w * sw))
+    return getitem(grid, (Ellipsis, slice(0, (h - 1) * sh + 1), slice(0, (w - 1) * sw + 1)))
+
+
+@composite(
+    "conv_transpose2d",
+    formula="y = conv2d(dilate(x, stride), flip(Wᵀ), padding = dilation·(K - 1) - padding)\n"
+    "(the gradient of conv2d with respect to its input: each input pixel spreads W over the output)",
+    samples=(
+        Sample((2, 3, 3, 4), (3, 2, 2, 3), (2,)),
+        Sample((1, 2, 3, 3), (2, 3, 3, 3), stride=2, padding=1, output_padding=1),
+        Sample((1, 4, 2, 3), (4, 1, 2, 2), stride=(1, 2), groups=2, dilation=2),
+    ),
+)
+def conv_transpose2d(
+    x: Node,
+    w: Node,
+    b: Node | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Node:
+    """Transposed 2-D convolution ("deconvolution"), as ``torch.nn.functional.conv_transpose2d``.
+
+    The adjoint of :func:`conv2d`: where conv2d gathers a window of the input into each output
+    pixel, this spreads each input pixel, weighted by the filter, over a window of the output.
+
+    Parameters
+    ----------
+    x : Node of shape (N, C_in, H, W)
+    w : Node of shape (C_in, C_out / groups, KH, KW) (PyTorch's layout for transposed convolutions)
+    b : Node of shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or (int, int)
+        ``padding`` crops that many rows/columns from each side of the full output;
+        ``output_padding`` (smaller than the stride or the dilation) adds them back at the end, to
+        pick one of the input sizes a strided conv2d maps to the same output size.
+    groups : int
+
+    Returns
+    -------
+    Node of shape (N, C_out, OH, OW), ``OH = (H - 1)·stride - 2·padding + dilation·(KH - 1) +
+    output_padding + 1``.
+    """
+    op = "conv_transpose2d"
+    x, w = as_node(x), as_node(w)
+    if x.ndim != 4 or w.ndim != 4:
+        raise OpError(
+            f"{op}: expects an input (N, C_in, H, W) and a weight (C_in, C_out / groups, KH, KW), got shapes "
+            f"{x.shape} and {w.shape}"
+        )
+    stride = ntuple(stride, 2, "stride", op)
+    dilation = ntuple(dilation, 2, "dilation", op)
+    padding = ntuple(padding, 2, "padding", op, minimum=0)
+    output_padding = ntuple(output_padding, 2, "output_padding", op, minimum=0)
+    c_in = w.shape[0]
+    groups = _check_groups(op, groups, c_in, w.shape[1] * (groups if isinstance(groups, int) else 1))
+    if x.shape[1] != c_in:
+        raise OpError(
+            f"{op}: input of shape {x.shape} has {x.shape[1]} channels but weight of shape {w.shape} expects "
+            f"{c_in} (weights are (C_in, C_out / groups, KH, KW))"
+        )
+    if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        raise OpError(
+            f"{op}: output_padding {output_padding} must be smaller than the stride {stride} or the dilation "
+            f"{dilation}"
+        )
+    kernel = tuple(w.shape[2:])
+    if min(kernel) < 1:
+        raise OpError(
+            f"{op}: the kernel must have at least one element per axis, got weight of shape {w.shape}"
+        )
+    c_out = w.shape[1] * groups
+    # (C_in, C_out/G, K) -> (G, C_in/G, C_out/G, K) -> (G, C_out/G, C_in/G, K) -> (C_out, C_in/G, K), flipped
+    wg = reshape(w, (groups, c_in // groups, w.shape[1]) + kernel)
+    wt = reshape(transpose(wg, (0, 2, 1, 3, 4)), (c_out, c_in // groups) + kernel)
+    wt = getitem(wt, (Ellipsis, slice(None, None, -1), slice(None, None, -1)))
+    spread = _dilate(x, stride)
+    full = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    extra = [f - p for f, p in zip(full, padding)]  # zeros to add (or, if negative, rows to crop)
+    pads = tuple((max(e, 0), max(e, 0) + o) for e, o in zip(extra, output_padding))
+    if any(lo or hi for lo, hi in pads):
+        spread = pad(spread, ((0, 0), (0, 0)) + pads)
+    crop = [max(-e, 0) for e in extra]
+    if any(crop):
+        spread = getitem(
+            spread,
+            (Ellipsis, *(slice(c, s - c) for c, s in zip(crop, spread.shape[2:]))),
+        )
+    if b is not None:
+        b = as_node(b)
+        if b.shape != (c_out,):
+            raise OpError(f"{op}: bias of shape {b.shape} does not match the {c_out} output channels")
+    return _convolution(op, spread, wt, b, 1, 0, dilation, 2, groups)

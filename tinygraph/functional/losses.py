@@ -89,7 +89,37 @@ def _check_ignore_index(op: str, ignore_index: Any) -> int:
 
 def _check_scores(op: str, x: Node, what: str) -> None:
     if x.ndim != 2:
-        raise OpError(f"{op}: {what} must have shape (N, C), got shape {x.shape}")
+        raise OpError(f"{op}: {what} must have shape (C,), (N, C) or (N, C, d1, ...), got shape {x.shape}")
+
+
+def _as_rows(op: str, scores: Node, target: Any) -> tuple[Node, Any, tuple[int, ...]]:
+    """Scores of shape (C,) or (N, C, d1, ...) as rows (M, C), their targets as (M,) or (M, C).
+
+    Returns the rows, the targets (rearranged alike) and the shape of the per-sample losses
+    (``()`` or (N, d1, ...)), which a ``"none"`` reduction reshapes to. Class indices of shape
+    () or (N, d1, ...) and probabilities of the scores' shape are accepted, as in PyTorch.
+    """
+    t = target.data if isinstance(target, Node) else np.asarray(target)
+    c = scores.shape[0] if scores.ndim == 1 else scores.shape[1]
+    probabilities = np.issubdtype(t.dtype, np.floating)
+    if scores.ndim == 1:
+        expected, out_shape = ((c,) if probabilities else ()), ()
+    else:
+        out_shape = (scores.shape[0], *scores.shape[2:])
+        expected = scores.shape if probabilities else out_shape
+    if t.shape != expected:
+        kind = "probability targets" if probabilities else "class indices"
+        raise OpError(
+            f"{op}: target of shape {t.shape} does not fit input of shape {scores.shape}: {kind} must "
+            f"have shape {expected}"
+        )
+
+    def rows(x: Node) -> Node:
+        if x.ndim == 1:
+            return x.reshape((1, c))
+        return x.transpose((0, *range(2, x.ndim), 1)).reshape((-1, c))
+
+    return rows(scores), (rows(as_node(target)) if probabilities else t.reshape(-1)), out_shape
 
 
 _WEIGHTS = np.array([0.5, 2.0, 1.0, 3.0])
@@ -126,6 +156,10 @@ def nll_loss(
     check_reduction("nll_loss", reduction)
     ignore_index = _check_ignore_index("nll_loss", ignore_index)
     log_probs = as_node(log_probs)
+    if log_probs.ndim == 1 or log_probs.ndim > 2:  # (C,) or (N, C, d1, ...): one row per position
+        rows, t, shape = _as_rows("nll_loss", log_probs, target)
+        out = nll_loss.opdef.forward(rows, t, reduction, weight=weight, ignore_index=ignore_index)
+        return out.reshape(shape) if reduction == "none" else out
     _check_scores("nll_loss", log_probs, "log-probabilities")
     n, c = log_probs.shape
     t, keep = _class_indices("nll_loss", target, n, c, log_probs.shape, ignore_index)
@@ -192,6 +226,12 @@ def cross_entropy(
     ):
         raise OpError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     logits = as_node(logits)
+    if logits.ndim == 1 or logits.ndim > 2:  # (C,) or (N, C, d1, ...): one row per position
+        rows, t, shape = _as_rows(op, logits, target)
+        out = cross_entropy.opdef.forward(
+            rows, t, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing
+        )
+        return out.reshape(shape) if reduction == "none" else out
     _check_scores(op, logits, "logits")
     if not np.issubdtype(logits.dtype, np.inexact):
         raise OpError(f"{op}: logits must be floating point, got dtype {logits.dtype} (as in PyTorch)")

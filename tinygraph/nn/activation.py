@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tinygraph import functional as F
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
@@ -48,3 +50,129 @@ class Maxout(Module):
 
     def extra_repr(self) -> str:
         return f"pieces={self.pieces}, axis={self.axis}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a removed head); ignores any arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Node) -> Node:
+        return x
+
+
+class GELU(Module):
+    """``y = x · Φ(x)`` (``approximate="tanh"``: the tanh approximation); see ``F.gelu``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Node) -> Node:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``y = x · σ(x)`` (swish), elementwise."""
+
+    def forward(self, x: Node) -> Node:
+        return F.silu(x)
+
+
+class LeakyReLU(Module):
+    """``y = x`` for x > 0, ``negative_slope · x`` otherwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Node) -> Node:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """``y = x`` for x > 0, ``α (exp(x) - 1)`` otherwise."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Node) -> Node:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """``y = (1/β) log(1 + exp(βx))``, linear where ``βx > threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Node) -> Node:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """``y = clip(x, min_val, max_val)``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val = float(min_val), float(max_val)
+
+    def forward(self, x: Node) -> Node:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Module):
+    """``y = min(max(x, 0), 6)``."""
+
+    def forward(self, x: Node) -> Node:
+        return F.relu6(x)
+
+
+class LogSigmoid(Module):
+    """``y = log σ(x) = -softplus(-x)``."""
+
+    def forward(self, x: Node) -> Node:
+        return F.logsigmoid(x)
+
+
+class Softmax(Module):
+    """Softmax along ``dim`` (PyTorch's name for the axis)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = int(dim)
+
+    def forward(self, x: Node) -> Node:
+        return F.softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """``log softmax`` along ``dim``."""
+
+    def forward(self, x: Node) -> Node:
+        return F.log_softmax(x, axis=self.dim)

@@ -31,7 +31,119 @@ def check_image_input(layer: Module, x: object, channels: int) -> tuple[int, ...
     return shape
 
 
-class Conv2d(Module):
+def _check_sizes(layer: str, **sizes: tuple[int, ...]) -> None:
+    """Kernel, stride and dilation entries must be >= 1, padding entries >= 0 — else a clear error."""
+    for what, values in sizes.items():
+        low = 0 if what in ("padding", "output_padding") else 1
+        if any(v < low for v in values):
+            raise ValueError(f"{layer}: {what} entries must be integers >= {low}, got {values}")
+
+
+def _tuple(value: object, n: int, what: str, layer: str) -> tuple[int, ...]:
+    """An int or a length-``n`` sequence of ints as an ``n``-tuple, with a clear error otherwise."""
+    if n == 2:
+        return pair(value, what, layer)
+    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+    ):
+        raise ValueError(f"{layer}: {what} must be an int or a sequence of {n} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+class _ConvNd(Module):
+    """Shared by Conv1d and Conv2d: parameters, PyTorch's default initialisation, checks, repr."""
+
+    nd = 2
+    layout = "(N, {c}, H, W) (batch, channels, height, width)"
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(
+                f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
+            )
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: groups={groups} must divide in_channels ({in_channels}) and out_channels "
+                f"({out_channels})"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        n = self.nd
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
+        self.stride = _tuple(stride, n, "stride", name)
+        self.dilation = _tuple(dilation, n, "dilation", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(
+                    f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
+                )
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+            self.padding: tuple[int, ...] | str = padding
+            _check_sizes(name, kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
+        else:
+            self.padding = _tuple(padding, n, "padding", name)
+            _check_sizes(
+                name,
+                kernel_size=self.kernel_size,
+                stride=self.stride,
+                padding=self.padding,
+                dilation=self.dilation,
+            )
+        self.weight = Parameter(init.empty(self._weight_shape(), dtype))
+        init.kaiming_uniform_(self.weight, a=np.sqrt(5.0))
+        self.bias = Parameter(init.empty((self.out_channels,), dtype)) if bias else None
+        if bias:
+            bound = init.default_bound(init.fan_in_and_fan_out(self.weight.shape)[0])
+            init.uniform_(self.bias, -bound, bound)
+
+    def _weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+
+    def _check_input(self, x: object) -> None:
+        shape = np.shape(x.data if isinstance(x, Node) else x)
+        if len(shape) != self.nd + 2 or shape[1] != self.in_channels:
+            raise ValueError(
+                f"{self.describe()}: expected an input of shape {self.layout.format(c=self.in_channels)}, "
+                f"got shape {shape}"
+            )
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        )
+        if self.padding != (0,) * self.nd:
+            text += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
+        if self.dilation != (1,) * self.nd:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation, as in deep learning) over an (N, C_in, H, W) input.
 
     ``y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x[n, c, i·s + p·d, j·s + q·d]`` after zero
@@ -41,15 +153,67 @@ class Conv2d(Module):
     Parameters
     ----------
     in_channels, out_channels : int
-    kernel_size, stride, padding, dilation : int or pair of ints
+    kernel_size, stride, dilation : int or pair of ints (each entry >= 1)
+    padding : int, pair of ints, "valid" or "same" (stride 1)
+    groups : int
+        Channel groups, each with its own filters (``groups = in_channels``: depthwise).
     bias : bool
+    padding_mode : "zeros" (the only one supported)
     dtype : numpy dtype of the parameters (float32)
 
     Attributes
     ----------
-    weight : Parameter (out_channels, in_channels, KH, KW), from U(-1/√fan_in, 1/√fan_in),
-        ``fan_in = in_channels·KH·KW``
+    weight : Parameter (out_channels, in_channels / groups, KH, KW), from U(-1/√fan_in, 1/√fan_in),
+        ``fan_in = in_channels / groups · KH·KW``
     bias : Parameter (out_channels,) from the same range, or None
+    """
+
+    def forward(self, x: Node) -> Node:
+        self._check_input(x)
+        return F.conv2d(
+            x,
+            self.weight,
+            self.bias,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over an (N, C_in, L) input, as ``torch.nn.Conv1d``.
+
+    ``y[n, o, t] = b[o] + Σ_{c, k} W[o, c, k] · x[n, c, t·s + k·d]`` after zero padding; the
+    parameters and options are those of :class:`Conv2d` with one spatial axis.
+    """
+
+    nd = 1
+    layout = "(N, {c}, L) (batch, channels, length)"
+
+    def forward(self, x: Node) -> Node:
+        self._check_input(x)
+        return F.conv1d(
+            x,
+            self.weight,
+            self.bias,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+        )
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the adjoint of Conv2d: upsampling), as ``torch.nn.ConvTranspose2d``.
+
+    Output size ``(H - 1)·stride - 2·padding + dilation·(K - 1) + output_padding + 1``.
+
+    Attributes
+    ----------
+    weight : Parameter (in_channels, out_channels / groups, KH, KW), PyTorch's layout and default
+        initialisation
+    bias : Parameter (out_channels,) or None
     """
 
     def __init__(
@@ -59,42 +223,49 @@ class Conv2d(Module):
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, int] = 0,
-        dilation: int | tuple[int, int] = 1,
+        output_padding: int | tuple[int, int] = 0,
+        groups: int = 1,
         bias: bool = True,
+        dilation: int | tuple[int, int] = 1,
+        padding_mode: str = "zeros",
         dtype: DTypeLike = np.float32,
     ) -> None:
-        super().__init__()
-        if in_channels < 1 or out_channels < 1:
-            raise ValueError(
-                f"Conv2d: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
-            )
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.padding = pair(padding, "padding", "Conv2d")
-        self.dilation = pair(dilation, "dilation", "Conv2d")
-        self.weight = Parameter(init.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype))
-        init.kaiming_uniform_(self.weight, a=np.sqrt(5.0))
-        self.bias = Parameter(init.empty((self.out_channels,), dtype)) if bias else None
-        if bias:
-            bound = init.default_bound(init.fan_in_and_fan_out(self.weight.shape)[0])
-            init.uniform_(self.bias, -bound, bound)
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair of ints, got {padding!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+        )
+        self.output_padding = pair(output_padding, "output_padding", "ConvTranspose2d")
+        _check_sizes("ConvTranspose2d", output_padding=self.output_padding)
+
+    def _weight_shape(self) -> tuple[int, ...]:
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
 
     def forward(self, x: Node) -> Node:
-        check_image_input(self, x, self.in_channels)
-        return F.conv2d(
-            x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation
+        self._check_input(x)
+        return F.conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            groups=self.groups,
+            dilation=self.dilation,
         )
 
     def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        return text + ("" if self.bias is not None else ", bias=False")
+        text = super().extra_repr()
+        return text + (f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else "")
 
 
 class LocallyConnected2d(Module):

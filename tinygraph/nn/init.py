@@ -14,7 +14,11 @@ from numpy.typing import DTypeLike
 from tinygraph.creation import get_rng
 from tinygraph.node import Node
 
-_GAINS = {"linear": 1.0, "conv2d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
+_GAINS = {
+    "linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
+    "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0), "selu": 3.0 / 4.0,
+}  # fmt: skip
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -72,6 +76,52 @@ def ones_(node: Node) -> Node:
     return constant_(node, 1.0)
 
 
+def _fan(op: str, node: Node, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fan_in_and_fan_out(node.shape)
+    fan = fan_in if mode == "fan_in" else fan_out
+    if fan == 0:
+        raise ValueError(f"{op}: cannot initialise a weight of shape {node.shape}: it has no {mode}")
+    return fan
+
+
+def kaiming_normal_(
+    node: Node, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Node:
+    """He initialisation, normal form: N(0, std²) with ``std = gain / √fan``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan("kaiming_normal_", node, mode))
+    return normal_(node, 0.0, std)
+
+
+def xavier_normal_(node: Node, gain: float = 1.0) -> Node:
+    """Glorot initialisation, normal form: N(0, std²) with ``std = gain · √(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = fan_in_and_fan_out(node.shape)
+    return normal_(node, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def trunc_normal_(node: Node, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Node:
+    """N(mean, std²) restricted to [a, b] (values outside are redrawn); returns ``node``."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: needs a < b, got a={a}, b={b}")
+    data = node.data
+    values = get_rng().normal(mean, std, size=data.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = get_rng().normal(mean, std, size=int(outside.sum()))
+        outside = (values < a) | (values > b)
+    data[...] = values
+    return node
+
+
+def eye_(node: Node) -> Node:
+    """Fill a 2-D ``node`` with the identity matrix (ones on the diagonal); returns it."""
+    if node.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D weight, got shape {node.shape}")
+    node.data[...] = np.eye(*node.shape)
+    return node
+
+
 def kaiming_uniform_(
     node: Node, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Node:
@@ -79,10 +129,7 @@ def kaiming_uniform_(
 
     With PyTorch's layer default ``a=√5`` this is ``b = 1/√fan_in``.
     """
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"kaiming_uniform_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = fan_in_and_fan_out(node.shape)
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = _fan("kaiming_uniform_", node, mode)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(node, -bound, bound)
 

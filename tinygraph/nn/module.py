@@ -8,7 +8,7 @@ renderings of the graph label weights by where they live in the model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -212,6 +212,16 @@ class Module:
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of parameter elements (only those requiring grad with ``trainable_only``)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule and then on this module (children first); returns ``self``.
+
+        As in PyTorch, e.g. ``model.apply(init_weights)`` to re-initialise every Linear layer.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode: bool = True) -> Module:

@@ -51,6 +51,8 @@ from tinygraph.ops.shape import (
     sum_to,
     transpose,
 )
+from tinygraph.ops.special import erf as erf  # layers: special functions
+from tinygraph.ops.special import softplus as softplus
 from tinygraph.ops.window import fold, sliding_window
 
 # Tensor ops of issue #14, declared after the core ops above: the generated ops reference lists

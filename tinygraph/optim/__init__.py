@@ -1,4 +1,5 @@
-"""Optimizers (``from tinygraph import optim``): SGD and Adam, with PyTorch's update rules.
+"""Optimizers (``from tinygraph import optim``): SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, with
+PyTorch's update rules; learning-rate schedules in :mod:`tinygraph.optim.lr_scheduler`.
 
 An optimizer holds the parameters it was given and, after ``loss.backward()``, ``step()`` updates
 each one in place from its ``.grad`` (parameters whose ``.grad`` is None are skipped);
@@ -83,12 +84,24 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _validate(self, group: dict[str, Any]) -> None:
-        if group["lr"] < 0:
-            raise ValueError(f"{type(self).__name__}: lr must be non-negative, got {group['lr']}")
-        if group.get("weight_decay", 0.0) < 0:
-            raise ValueError(
-                f"{type(self).__name__}: weight_decay must be non-negative, got {group['weight_decay']}"
-            )
+        for key in self._nonnegative:
+            if key in group:
+                group[key] = self._number(key, group[key])
+
+    _nonnegative: tuple[str, ...] = ("lr", "weight_decay")
+
+    def _number(self, key: str, value: Any, below: float | None = None) -> float:
+        """``value`` as a float that is finite and >= 0 (and < ``below``), else a clear error."""
+        name = type(self).__name__
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"{name}: {key} must be a number, got {value!r} ({type(value).__name__})")
+        value = float(value)
+        if not math.isfinite(value) or value < 0 or (below is not None and value >= below):
+            bound = "non-negative and finite" + ("" if below is None else f" and below {below}")
+            raise ValueError(f"{name}: {key} must be {bound}, got {value}")
+        return value
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter to None (PyTorch's ``set_to_none=True``)."""
@@ -217,10 +230,10 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    _nonnegative = ("lr", "weight_decay", "momentum", "dampening")
+
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: momentum must be non-negative, got {group['momentum']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got momentum="
@@ -279,6 +292,7 @@ class Adam(Optimizer):
 
     decoupled_weight_decay = False
     default_weight_decay = 0.0
+    _nonnegative = ("lr", "weight_decay", "eps")
 
     def __init__(
         self,
@@ -300,13 +314,11 @@ class Adam(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         betas = tuple(group["betas"])
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0.0 <= b < 1.0 for b in betas):
             raise ValueError(
                 f"{type(self).__name__}: betas must be two numbers in [0, 1), got {group['betas']}"
             )
         group["betas"] = (float(betas[0]), float(betas[1]))
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: eps must be non-negative, got {group['eps']}")
 
     def step(self) -> None:
         """Apply one Adam update to every parameter that has a gradient (see the class docstring)."""
@@ -354,3 +366,189 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
     default_weight_decay = 0.01
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), PyTorch's form, with momentum and the centred variant.
+
+    For each parameter ``p`` with gradient ``g``::
+
+        g ← g + λ·p                                   (weight_decay λ)
+        v ← α·v + (1 - α)·g²
+        ḡ ← α·ḡ + (1 - α)·g,  d ← √(v - ḡ²) + ε      (centered)   else  d ← √v + ε
+        b ← μ·b + g / d,  p ← p - lr·b                (momentum μ > 0)   else  p ← p - lr·g / d
+
+    Defaults as PyTorch: ``lr=0.01, alpha=0.99, eps=1e-8``.
+    """
+
+    _nonnegative = ("lr", "weight_decay", "eps", "momentum", "alpha")
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def step(self) -> None:
+        """Apply one RMSprop update to every parameter that has a gradient (see the class docstring)."""
+        for group in self.param_groups:
+            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+            momentum, centered = group["momentum"], group["centered"]
+            for p, data, g in self._gradients(group):
+                s = self.state.get(p)
+                if s is None:
+                    s = self.state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
+                    if momentum > 0:
+                        s["momentum_buffer"] = np.zeros_like(data)
+                    if centered:
+                        s["grad_avg"] = np.zeros_like(data)
+                s["step"] += 1
+                if wd:
+                    g = g + wd * data
+                v = s["square_avg"]
+                v *= alpha
+                v += (1.0 - alpha) * (g * g)
+                if centered:
+                    ga = s["grad_avg"]
+                    ga *= alpha
+                    ga += (1.0 - alpha) * g
+                    avg = np.sqrt(v - ga * ga) + eps
+                else:
+                    avg = np.sqrt(v) + eps
+                if momentum > 0:
+                    buf = s["momentum_buffer"]
+                    buf *= momentum
+                    buf += g / avg
+                    data -= lr * buf
+                else:
+                    data -= lr * (g / avg)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), PyTorch's form: steps shrink with the summed squared gradients.
+
+    At step ``t``::
+
+        g ← g + λ·p,   η ← lr / (1 + (t - 1)·lr_decay)
+        s ← s + g²     (s starts at initial_accumulator_value)
+        p ← p - η·g / (√s + ε)
+
+    Defaults as PyTorch: ``lr=0.01, eps=1e-10``.
+    """
+
+    _nonnegative = ("lr", "weight_decay", "eps", "lr_decay", "initial_accumulator_value")
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def step(self) -> None:
+        """Apply one Adagrad update to every parameter that has a gradient (see the class docstring)."""
+        for group in self.param_groups:
+            lr, eps, wd, decay = group["lr"], group["eps"], group["weight_decay"], group["lr_decay"]
+            for p, data, g in self._gradients(group):
+                s = self.state.get(p)
+                if s is None:
+                    s = self.state[p] = {
+                        "step": 0,
+                        "sum": np.full_like(data, group["initial_accumulator_value"]),
+                    }
+                s["step"] = t = s["step"] + 1
+                if wd:
+                    g = g + wd * data
+                clr = lr / (1.0 + (t - 1) * decay)
+                acc = s["sum"]
+                acc += g * g
+                data -= clr * (g / (np.sqrt(acc) + eps))
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), PyTorch's form: the step size adapts from two running averages.
+
+    For each parameter ``p`` with gradient ``g``::
+
+        g ← g + λ·p
+        v ← ρ·v + (1 - ρ)·g²
+        Δ ← √(u + ε) / √(v + ε) · g
+        u ← ρ·u + (1 - ρ)·Δ²
+        p ← p - lr·Δ
+
+    Defaults as PyTorch: ``lr=1.0, rho=0.9, eps=1e-6``.
+    """
+
+    _nonnegative = ("lr", "weight_decay", "eps", "rho")
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        if group["rho"] > 1.0:
+            raise ValueError(f"Adadelta: rho must be in [0, 1], got {group['rho']}")
+
+    def step(self) -> None:
+        """Apply one Adadelta update to every parameter that has a gradient (see the class docstring)."""
+        for group in self.param_groups:
+            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+            for p, data, g in self._gradients(group):
+                s = self.state.get(p)
+                if s is None:
+                    s = self.state[p] = {
+                        "step": 0,
+                        "square_avg": np.zeros_like(data),
+                        "acc_delta": np.zeros_like(data),
+                    }
+                s["step"] += 1
+                if wd:
+                    g = g + wd * data
+                v, u = s["square_avg"], s["acc_delta"]
+                v *= rho
+                v += (1.0 - rho) * (g * g)
+                delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+                u *= rho
+                u += (1.0 - rho) * (delta * delta)
+                data -= lr * delta
+
+
+from tinygraph.optim import lr_scheduler as lr_scheduler  # noqa: E402  (it builds on Optimizer, above)
