@@ -24,6 +24,7 @@ from tinygraph._state import (
 from tinygraph.autodiff import backward, grad, toposort, trace_backward
 from tinygraph.creation import get_rng, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from tinygraph.errors import AnomalyError, BackwardError, GradcheckError, OpError, TinygraphError
+from tinygraph.explore import Explorer, explore
 from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
 from tinygraph.node import Node
@@ -63,6 +64,7 @@ __all__ = [
     "REGISTRY",
     "AnomalyError",
     "BackwardError",
+    "Explorer",
     "GradcheckError",
     "Node",
     "OpError",
@@ -78,6 +80,7 @@ __all__ = [
     "enable_grad",
     "exp",
     "expand_dims",
+    "explore",
     "flatten",
     "functional",
     "get_rng",
