@@ -210,11 +210,11 @@ def _fold_level(
         if len(run) < MIN_RUN:
             continue
         members = set(run)
-        # What only feeds the run goes in with it (a step's constant, its slice of the input).
+        # What feeds one unit of the run only goes in with it (a step's constant, its slice of the input).
         owned: dict[int, list[int]] = {}
         for m in run:
             for p in pred.get(m, ()):
-                if p not in members and p not in taken and all(c in members for c in succ.get(p, ())):
+                if p not in members and p not in taken and succ.get(p, ()) == [m]:
                     owned.setdefault(m, []).append(p)
         candidate = members | {p for ps in owned.values() for p in ps}
         if _closes_cycle(candidate, succ, rank):

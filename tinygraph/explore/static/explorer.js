@@ -14,7 +14,7 @@
   var SVGNS = "http://www.w3.org/2000/svg";
   var G = JSON.parse(document.getElementById("tinygraph-graph").textContent);
   var VIEW_LIMIT = 600; // boxes on screen before the page warns that it may slow down
-  var LABEL_EDGES = 160; // edge labels are drawn when fewer edges than this are shown
+  var LABEL_EDGES = 60; // edge labels are drawn when fewer edges than this are shown
 
   // ------------------------------------------------------------------ the graph
   var byId = new Map();
@@ -257,7 +257,15 @@
       var rs2 = pass % 2 === 0 ? ranks : ranks.slice().reverse();
       rs2.forEach(function (r) {
         var want = r.map(function (id) {
+          // going down, a box follows the boxes it reads (the leaves among them only when it
+          // reads nothing else); going up, only a leaf moves, next to what reads it
           var l = nb2.get(id);
+          if (pass % 2 === 0) {
+            var inner = l.filter(function (v) { return pred.get(v).length > 0; });
+            if (inner.length) l = inner;
+          } else if (pred.get(id).length > 0) {
+            l = [];
+          }
           if (!l.length) return x.get(id);
           var s = 0;
           l.forEach(function (v) { s += centre(v); });
