@@ -14,11 +14,12 @@ pixels, ``data`` the pixels as integers in [-999, 999] (value / ``scale`` · 999
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from tinygraph.view.labels import short
+from tinygraph.view.labels import number, short
 
 #: Arrays with at most this many elements are sent in full.
 FULL_VALUES = 64
@@ -41,7 +42,7 @@ def flat_values(arr: np.ndarray) -> list[float | str]:
     """The entries of ``arr`` as JSON numbers (float32 in its shortest round-tripping form)."""
     float32 = arr.dtype == np.float32
     out = arr.astype(np.float64).ravel().tolist() if arr.dtype.kind in "fiub" else arr.ravel().tolist()
-    if float32 or not np.all(np.isfinite(arr)):
+    if float32 or not all(math.isfinite(v) for v in out):
         out = [_number(v, float32) for v in out]
     return out
 
@@ -99,10 +100,28 @@ def heat(arr: np.ndarray) -> dict[str, Any]:
             "data": data.ravel().tolist()}  # fmt: skip
 
 
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, remembered (numpy works it out afresh each time, slowly)."""
+    key = (dtype.char, dtype.itemsize)
+    name = _DTYPE_NAMES.get(key)
+    if name is None:
+        name = _DTYPE_NAMES[key] = str(dtype)
+    return name
+
+
 def encode(value: Any) -> dict[str, Any]:
     """The JSON form of one array (see the module docstring)."""
     arr = np.asarray(value)
-    out: dict[str, Any] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "text": short(arr, 4)}
+    dtype = dtype_name(arr.dtype)
+    if arr.ndim == 0 and arr.dtype.kind == "f":  # the common case of long scalar chains: fast
+        v = arr.item()
+        if math.isfinite(v):
+            return {"shape": [], "dtype": dtype, "text": number(v),
+                    "values": [float(str(arr)) if dtype == "float32" else v]}  # fmt: skip
+    out: dict[str, Any] = {"shape": list(arr.shape), "dtype": dtype, "text": short(arr, 4)}
     if arr.size <= FULL_VALUES:
         out["values"] = flat_values(arr)
     else:

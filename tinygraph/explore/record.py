@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygraph._state import scope_path
 from tinygraph.autodiff import toposort, trace_backward
-from tinygraph.explore.arrays import encode
+from tinygraph.explore.arrays import dtype_name, encode
 from tinygraph.explore.tree import BUDGET, Tree, build_tree
 from tinygraph.node import Node
 from tinygraph.ops import ARRAY
@@ -78,7 +78,7 @@ def record(
             "kind": kind(node),
             "parent": parent_id(i),
             "shape": list(node.shape),
-            "dtype": str(node.dtype),
+            "dtype": dtype_name(node.dtype),
             "value": encode(node._value),
         }
         if node.scope:
@@ -162,7 +162,7 @@ def _box_entries(tree: Tree, ids: list[str], items: list[Node], edge_list, paren
             "kind": box.kind,
             "parent": parent_id(key),
             "shape": list(first.shape) if first is not None else [],
-            "dtype": str(first.dtype) if first is not None else "",
+            "dtype": dtype_name(first.dtype) if first is not None else "",
             "outputs": [ids[o] for o in outs],
             "size": size[b],
         }
@@ -277,7 +277,6 @@ def _chains(view: GraphView, items: list[Node], ids: list[str], trace: dict[str,
                 numbers_total = None if product is None else numbers_total + product
         g = trace["nodes"].get(id(node))
         chains[ids[i]] = {
-            "root": [ids[p[-1]] for p in chain.paths][:1] or [],
             "edges": [f"e{k}" for k in sorted(chain.edges)],
             "nodes": [ids[k] for k in sorted(chain.on_path)],
             "total": chain.total,

@@ -133,7 +133,8 @@ def build_tree(
     for key, p in enumerate(tree.parent):
         children.setdefault(p, []).append(key)
     for group in list(children):
-        _fold_level(tree, group, children[group], levels.get(group, set()), sig, first, budget)
+        pinned = {k for k in children[group] if k < n and top_level[k]}
+        _fold_level(tree, group, children[group], levels.get(group, set()), sig, first, budget, pinned)
     return tree
 
 
@@ -183,7 +184,9 @@ def _fold_level(
     sig: list[str | None],
     first: list[int],
     budget: int,
+    pinned: set[int],
 ) -> None:
+    """Fold the runs among ``units`` (the children of ``group``); ``pinned`` ones (parameters) stay out."""
     succ: dict[int, list[int]] = {}
     pred: dict[int, list[int]] = {}
     for s, d in level_edges:
@@ -199,13 +202,14 @@ def _fold_level(
         name = sig[u]
         if u in taken or name is None:
             continue
-        run, cur = [u], u
+        run, cur, in_run = [u], u, {u}
         while True:
-            same = (v for v in succ.get(cur, ()) if sig[v] == name and v not in taken and v not in run)
+            same = (v for v in succ.get(cur, ()) if sig[v] == name and v not in taken and v not in in_run)
             nxt = next(same, None)
             if nxt is None:
                 break
             run.append(nxt)
+            in_run.add(nxt)
             cur = nxt
         if len(run) < MIN_RUN:
             continue
@@ -214,7 +218,7 @@ def _fold_level(
         owned: dict[int, list[int]] = {}
         for m in run:
             for p in pred.get(m, ()):
-                if p not in members and p not in taken and succ.get(p, ()) == [m]:
+                if p not in members and p not in taken and p not in pinned and succ.get(p, ()) == [m]:
                     owned.setdefault(m, []).append(p)
         candidate = members | {p for ps in owned.values() for p in ps}
         if _closes_cycle(candidate, succ, rank):
