@@ -4,7 +4,7 @@
 
 The lecture's three blocks, the sparse-interactions 4×4 example, one training step of a small
 LeNet-style CNN on a batch of 32 digits, and an Elman RNN unrolled over 12 time steps. The mkdocs
-hook calls :func:`explorer_files`, which writes them next to the pages (``explorers/*.html``).
+hook calls :func:`add_explorers`, which writes them next to the pages (``explorers/*.html``).
 """
 
 from __future__ import annotations
@@ -107,12 +107,12 @@ def write_explorers(folder: Path) -> list[Path]:
     return [make().save(folder / f"{name}.html") for name, make in EXPLORERS.items()]
 
 
-def explorer_files(config: Any) -> list[Any]:
-    """The saved explorers as MkDocs site files under ``explorers/`` (called by the docs hook)."""
+def add_explorers(files: Any, config: Any) -> None:
+    """Write the saved explorers and add them to the MkDocs site under ``explorers/`` (the docs hook)."""
     from mkdocs.structure.files import File
 
-    paths = write_explorers(BUILD / "explorers")
-    return [File.generated(config, p.relative_to(BUILD).as_posix(), abs_src_path=str(p)) for p in paths]
+    for path in write_explorers(BUILD / "explorers"):
+        files.append(File.generated(config, path.relative_to(BUILD).as_posix(), abs_src_path=str(path)))
 
 
 if __name__ == "__main__":
