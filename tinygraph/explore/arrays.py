@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.view.labels import number, short
+from tinygraph.view.labels import short
 
 #: Arrays with at most this many elements are sent in full.
 FULL_VALUES = 64
@@ -119,7 +119,7 @@ def encode(value: Any) -> dict[str, Any]:
     if arr.ndim == 0 and arr.dtype.kind == "f":  # the common case of long scalar chains: fast
         v = arr.item()
         if math.isfinite(v):
-            return {"shape": [], "dtype": dtype, "text": number(v),
+            return {"shape": [], "dtype": dtype, "text": f"{v:.4g}",  # labels.number, inlined
                     "values": [float(str(arr)) if dtype == "float32" else v]}  # fmt: skip
     out: dict[str, Any] = {"shape": list(arr.shape), "dtype": dtype, "text": short(arr, 4)}
     if arr.size <= FULL_VALUES:

@@ -89,7 +89,7 @@ def record(
         if i in tree.position:
             entry["position"] = tree.position[i]
         nodes.append(entry)
-    nodes += _box_entries(tree, ids, items, edge_list, parent_id)
+    nodes += _box_entries(tree, ids, items, edge_list, parent_id, view.roots)
 
     edges = [
         {"id": f"e{k}", "src": ids[e.src], "dst": ids[e.dst], "index": e.index,
@@ -133,8 +133,13 @@ def _trace(roots: list[Node], grads: Sequence[Any] | None) -> dict[str, dict]:
     return trace_backward([r for r, _ in pairs], [g for _, g in pairs])
 
 
-def _box_entries(tree: Tree, ids: list[str], items: list[Node], edge_list, parent_id) -> list[dict[str, Any]]:
-    """The JSON entries of the boxes: composite calls and folds, with their outputs and sizes."""
+def _box_entries(
+    tree: Tree, ids: list[str], items: list[Node], edge_list, parent_id, roots: list[int]
+) -> list[dict[str, Any]]:
+    """The JSON entries of the boxes: composite calls and folds, with their outputs and sizes.
+
+    A box's outputs are its nodes used outside it, and the roots inside it.
+    """
     n = tree.n
     size = [0] * len(tree.boxes)
     for key in range(n):
@@ -150,6 +155,9 @@ def _box_entries(tree: Tree, ids: list[str], items: list[Node], edge_list, paren
         for box in cs[:-1]:
             if box not in cd and (not outputs[box - n] or outputs[box - n][-1] != s):
                 outputs[box - n].append(s)
+    for r in roots:
+        for box in tree.chain(r)[:-1]:
+            outputs[box - n].append(r)
     out = []
     for b, box in enumerate(tree.boxes):
         key = n + b
@@ -188,11 +196,19 @@ def _steps(roots: list[Node], trace: dict[str, dict], view: GraphView, ids: list
     running: dict[int, Any] = {}
     received: dict[int, int] = {}
     steps = []
+    encoded: dict[int, dict[str, Any]] = {}  # id(array) -> its JSON: a gradient passed on unchanged
+
+    def enc(array: Any) -> dict[str, Any]:  # is one array (all of them stay alive in `trace`)
+        out = encoded.get(id(array))
+        if out is None:
+            out = encoded[id(array)] = encode(array)
+        return out
+
     for node in reversed(order):
         g = arrived.get(id(node))
         if g is None:
             continue
-        step: dict[str, Any] = {"id": ids[view.item_of[id(node)]], "grad": encode(g), "contributions": []}
+        step: dict[str, Any] = {"id": ids[view.item_of[id(node)]], "grad": enc(g), "contributions": []}
         for i, p in enumerate(node.parents):
             gp = along.get((id(node), i))
             if gp is None:
@@ -206,7 +222,7 @@ def _steps(roots: list[Node], trace: dict[str, dict], view: GraphView, ids: list
                 {
                     "edge": f"e{edge_of[(id(node), i)]}",
                     "to": ids[view.item_of[key]],
-                    "grad": encode(gp),
+                    "grad": enc(gp),
                     "sum": encode(running[key]) if k > 1 else None,
                     "k": k,
                     "n": total,

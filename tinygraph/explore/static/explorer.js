@@ -12,7 +12,9 @@
 (function () {
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
+  var T0 = performance.now();
   var G = JSON.parse(document.getElementById("tinygraph-graph").textContent);
+  var T1 = performance.now();
   var VIEW_LIMIT = 600; // boxes on screen before the page warns that it may slow down
   var LABEL_EDGES = 60; // edge labels are drawn when fewer edges than this are shown
 
@@ -54,15 +56,20 @@
   }
   // Each recorded edge, once: the box whose children it joins, and those two children.
   var levelEdges = new Map(); // group id ("" top) -> [[a, b]]
+  function addLevelEdge(g, a, b) {
+    var m = levelEdges.get(g);
+    if (!m) levelEdges.set(g, (m = new Map()));
+    m.set(a + "\u0000" + b, [a, b]);
+  }
   G.edges.forEach(function (e) {
+    var ps = byId.get(e.src).parent, pd = byId.get(e.dst).parent;
+    if (ps === pd) return addLevelEdge(ps === null ? "" : ps, e.src, e.dst); // the common case
     var cs = chainOf(e.src).concat([e.src]);
     var cd = chainOf(e.dst).concat([e.dst]);
     var k = 0;
     while (k < cs.length && k < cd.length && cs[k] === cd[k]) k++;
     if (k >= cs.length || k >= cd.length) return;
-    var g = k === 0 ? "" : cs[k - 1];
-    if (!levelEdges.has(g)) levelEdges.set(g, new Map());
-    levelEdges.get(g).set(cs[k] + "\u0000" + cd[k], [cs[k], cd[k]]);
+    addLevelEdge(k === 0 ? "" : cs[k - 1], cs[k], cd[k]);
   });
   var edgeById = new Map(G.edges.map(function (e) { return [e.id, e]; }));
 
@@ -762,7 +769,9 @@
     mode: setMode,
     fit: fit,
   };
+  var T2 = performance.now();
   render();
   fit();
+  window.tinygraphExplorer.timing = { parse: T1 - T0, setup: T2 - T1, render: performance.now() - T2 };
   h("p", "tg-muted", "Click a box to open it (a cluster's title closes it), a node for its values, a parameter for its chain rule. Next / Play step through backward in the engine's order.", panel);
 })();
