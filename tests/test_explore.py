@@ -16,7 +16,12 @@ from tinygraph._state import scope
 from tinygraph.explore.schema import SCHEMA
 from tinygraph.view.model import open_fused
 
-jsonschema = pytest.importorskip("jsonschema")
+
+def validate(data: dict) -> None:
+    """Check ``data`` against the documented schema (skipped without the jsonschema package)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(data, SCHEMA)
+
 
 PWNED = "</script><script>window.pwned=1</script>"
 
@@ -73,7 +78,7 @@ def rnn(steps: int = 6):
 
 def payload(*roots, **kwargs):
     data = tg.explore(*roots, **kwargs).data
-    jsonschema.validate(data, SCHEMA)
+    validate(data)
     return data
 
 
@@ -93,7 +98,7 @@ def values(enc: dict) -> np.ndarray:
 def test_payload_matches_the_schema_and_the_page_embeds_it(build):
     roots = build()[0]
     explorer = tg.explore(roots)
-    jsonschema.validate(explorer.data, SCHEMA)
+    validate(explorer.data)
     assert embedded(explorer.html) == json.loads(json.dumps(explorer.data))
 
 

@@ -17,17 +17,14 @@ pytest.importorskip("ipykernel")
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "explore.ipynb"
 
 
-def test_notebook_shows_the_explorer_inline(tmp_path):
+def test_notebook_shows_the_explorer_inline(tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    repo = str(NOTEBOOK.parents[2])
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = repo + (os.pathsep + env_path if env_path else "")
-    try:
-        nbclient.NotebookClient(
-            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+    repo = str(NOTEBOOK.parents[2])  # the kernel imports tinygraph from this checkout
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p))
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
     outputs = nb.cells[-1].outputs
     shown = [
         o for o in outputs if o.get("output_type") == "execute_result" and "text/html" in o.get("data", {})
