@@ -243,6 +243,13 @@
         r.forEach(function (id, k) { pos.set(id, k); });
       });
     }
+    // in each rank what is computed comes first, the leaves that feed the next rank after it:
+    // chains then run straight down the left, with their parameters beside them
+    ranks.forEach(function (r) {
+      var inner = r.filter(function (id) { return pred.get(id).length > 0; });
+      var leaves = r.filter(function (id) { return pred.get(id).length === 0; });
+      if (inner.length && leaves.length) r.splice.apply(r, [0, r.length].concat(inner, leaves));
+    });
     // coordinates: pack each rank, then pull each box towards the centre of its neighbours
     var x = new Map(), y = new Map();
     var top = 0;
@@ -408,7 +415,7 @@
       path.appendChild(document.createElementNS(SVGNS, "title")).textContent = edgeTitle(d);
       if (labelEdges && d.edges.length === 1) {
         var t = edgeText(d.edges[0]);
-        if (t) text(gEdges, (x1 + x2) / 2 + 4, (y1 + y2) / 2, t, "tg-edge-label" + (cls.indexOf("tg-flow") >= 0 ? " tg-flow-label" : ""));
+        if (t) text(gEdges, x1 + 4, y1 + 12, t, "tg-edge-label" + (cls.indexOf("tg-flow") >= 0 ? " tg-flow-label" : ""));
       }
     });
     vis.forEach(function (id) {
