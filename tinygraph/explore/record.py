@@ -149,7 +149,10 @@ def _box_entries(
             p = tree.parent[p]
     outputs: list[list[int]] = [[] for _ in tree.boxes]
     chains: dict[int, list[int]] = {}
+    parent = tree.parent
     for s, d in edge_list:
+        if parent[s] == parent[d]:  # crosses no box boundary
+            continue
         cs = chains.get(s) or chains.setdefault(s, tree.chain(s))
         cd = set(chains.get(d) or chains.setdefault(d, tree.chain(d)))
         for box in cs[:-1]:

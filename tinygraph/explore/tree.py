@@ -119,7 +119,11 @@ def build_tree(
     # The edges of each level: between the children of the box that contains both ends.
     levels: dict[int | None, set[tuple[int, int]]] = {}
     chains: dict[int, list[int]] = {}
+    parent = tree.parent
     for s, d in edges:
+        if parent[s] == parent[d]:  # the common case: both in the same box
+            levels.setdefault(parent[s], set()).add((s, d))
+            continue
         cs = chains.get(s) or chains.setdefault(s, tree.chain(s))
         cd = chains.get(d) or chains.setdefault(d, tree.chain(d))
         k = 0
