@@ -34,18 +34,9 @@
   function isBox(n) {
     return n.kind === "composite" || n.kind === "repeat";
   }
-  function ancestors(id) {
-    // outermost first, without id itself
-    var out = [];
-    var p = byId.get(id).parent;
-    while (p !== null) {
-      out.push(p);
-      p = byId.get(p).parent;
-    }
-    return out.reverse();
-  }
   var ancestorCache = new Map();
   function chainOf(id) {
+    // the boxes around `id`, outermost first (remembered: the tree never changes)
     var a = ancestorCache.get(id);
     if (a === undefined) {
       var n = byId.get(id);
@@ -150,7 +141,7 @@
     var sub;
     if (n.kind === "repeat") sub = "fold: " + n.count + " \u00d7, " + n.size + " nodes";
     else if (n.kind === "composite") sub = "composite \u00b7 " + n.size + " nodes";
-    else if (n.op) sub = n.op + (n.name.indexOf(n.op) === 0 ? "" : "") + "  " + shapeText(n.shape);
+    else if (n.op) sub = n.op + "  " + shapeText(n.shape);
     else sub = n.kind + "  " + shapeText(n.shape);
     if (n.position) head = "#" + n.position + " " + head;
     var third;
@@ -469,7 +460,7 @@
   function open(id) {
     var n = byId.get(id);
     if (!n || !isBox(n)) return visible();
-    ancestors(id).forEach(function (a) { S.opened.add(a); });
+    chainOf(id).forEach(function (a) { S.opened.add(a); });
     S.opened.add(id);
     render();
     return visible();
@@ -587,7 +578,7 @@
     if (!S.matches.length) { updateToolbar(); return null; }
     S.matchAt = (S.matchAt + 1) % S.matches.length;
     var id = S.matches[S.matchAt];
-    ancestors(id).forEach(function (a) { S.opened.add(a); });
+    chainOf(id).forEach(function (a) { S.opened.add(a); });
     S.selected = id;
     render();
     centreOn(id);
