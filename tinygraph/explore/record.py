@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from tinygraph._state import scope_path
-from tinygraph.autodiff import toposort, trace_backward
+from tinygraph.autodiff import trace_backward
 from tinygraph.explore.arrays import dtype_name, encode
 from tinygraph.explore.tree import BUDGET, Tree, build_tree
 from tinygraph.node import Node
 from tinygraph.ops import ARRAY
 from tinygraph.registry import REGISTRY
-from tinygraph.view.chain import carries_gradient, find_chain, local_formula
+from tinygraph.view.chain import find_chain, local_formula
 from tinygraph.view.labels import attr_text, number
 from tinygraph.view.model import GraphView, build_view, display_names, is_parameter, kind, open_fused
 
@@ -91,13 +91,18 @@ def record(
         nodes.append(entry)
     nodes += _box_entries(tree, ids, items, edge_list, parent_id, view.roots)
 
-    edges = [
-        {"id": f"e{k}", "src": ids[e.src], "dst": ids[e.dst], "index": e.index,
-         "grad": carries_gradient(*e.links[0])}
-        for k, e in enumerate(view.edges)
-    ]  # fmt: skip
-    edge_of = {(id(e.links[0][0]), e.links[0][1]): k for k, e in enumerate(view.edges)}
-    steps = _steps(roots, trace, view, ids, edge_of)
+    # Every composite is open: one drawn edge per recorded input (child, index). `grad`: the
+    # backward pass sent a gradient along it.
+    along = trace["edges"]
+    edge_of: dict[tuple[int, int], int] = {}
+    edges = []
+    for k, e in enumerate(view.edges):
+        child, i = e.links[0]
+        link = (id(child), i)
+        edge_of[link] = k
+        src, dst = ids[e.src], ids[e.dst]
+        edges.append({"id": f"e{k}", "src": src, "dst": dst, "index": e.index, "grad": link in along})
+    steps = _steps(trace, view, ids, edge_of)
     chains = _chains(view, items, ids, trace)
     ops = {}
     for node in items:
@@ -185,17 +190,20 @@ def _box_entries(
     return out
 
 
-def _steps(roots: list[Node], trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> list[dict]:
-    """One step per node the engine visits, in its order: what arrived, what each input received."""
+def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> list[dict]:
+    """One step per node the engine visits, in its order: what arrived, what each input received.
+
+    The engine fills ``trace["nodes"]`` as it goes, so the dict's order is its reverse topological
+    order.
+    """
     arrived, along = trace["nodes"], trace["edges"]
     if not arrived:
         return []
+    items, item_of = view.items, view.item_of
     consumers: dict[int, int] = {}
-    order = toposort([r for r in roots if r.requires_grad])
-    for node in order:
-        for i, p in enumerate(node.parents):
-            if (id(node), i) in along:
-                consumers[id(p)] = consumers.get(id(p), 0) + 1
+    for child_id, i in along:
+        key = id(items[item_of[child_id]].parents[i])
+        consumers[key] = consumers.get(key, 0) + 1
     running: dict[int, Any] = {}
     received: dict[int, int] = {}
     steps = []
@@ -207,13 +215,12 @@ def _steps(roots: list[Node], trace: dict[str, dict], view: GraphView, ids: list
             out = encoded[id(array)] = encode(array)
         return out
 
-    for node in reversed(order):
-        g = arrived.get(id(node))
-        if g is None:
-            continue
-        step: dict[str, Any] = {"id": ids[view.item_of[id(node)]], "grad": enc(g), "contributions": []}
+    for node_id, g in arrived.items():
+        index = item_of[node_id]
+        node = items[index]
+        step: dict[str, Any] = {"id": ids[index], "grad": enc(g), "contributions": []}
         for i, p in enumerate(node.parents):
-            gp = along.get((id(node), i))
+            gp = along.get((node_id, i))
             if gp is None:
                 continue
             key = id(p)
@@ -223,8 +230,8 @@ def _steps(roots: list[Node], trace: dict[str, dict], view: GraphView, ids: list
             running[key] = gp if k == 1 else running[key] + gp
             step["contributions"].append(
                 {
-                    "edge": f"e{edge_of[(id(node), i)]}",
-                    "to": ids[view.item_of[key]],
+                    "edge": f"e{edge_of[(node_id, i)]}",
+                    "to": ids[item_of[key]],
                     "grad": enc(gp),
                     "sum": encode(running[key]) if k > 1 else None,
                     "k": k,
