@@ -21,7 +21,9 @@ Writes into ``--out`` (``output/train_cnn/``, git-ignored):
 - ``step_collapsed.svg``: the graph of one training step's loss, each conv2d / max_pool2d /
   cross_entropy call one box (with the gradient along each edge);
 - ``step_conv_expanded.svg``: the same graph with the convolutions opened into their
-  primitives (pad, sliding_window, transpose, reshape, matmul, add).
+  primitives (pad, sliding_window, transpose, reshape, matmul, add);
+- ``explore_step.html``: the same step in the explorer (``tg.explore``), one offline page: open
+  the boxes, step through backward, watch the gradients arrive at the filters.
 """
 
 from __future__ import annotations
@@ -169,8 +171,11 @@ def render_step(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> li
             loss, backward=True, expand={"conv2d"}, title=title + " (convolutions expanded)"
         ),
     }
+    explorer = tg.explore(loss, title=title)  # the same step, interactive: open it in a browser
     model.zero_grad()
-    return [picture.write(out / name) for name, picture in pictures.items()]
+    return [picture.write(out / name) for name, picture in pictures.items()] + [
+        explorer.save(out / "explore_step.html")
+    ]
 
 
 def export_onnx(model: nn.Module, example: np.ndarray, out: Path) -> list[Path]:

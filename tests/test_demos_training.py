@@ -42,7 +42,9 @@ def test_train_cnn_writes_checkpoint_plots_and_graphs(cnn_demo, tmp_path, capsys
     assert names == sorted(
         ["model.npz", "training_curves.png", "filters.png", "step_collapsed.svg", "step_conv_expanded.svg"]
         + onnx_files
+        + ["explore_step.html"]
     )
+    assert 'id="tinygraph-graph"' in (tmp_path / "explore_step.html").read_text(encoding="utf-8")
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "training took" in printed
     for path in result["files"]:

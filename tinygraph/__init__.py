@@ -46,6 +46,7 @@ from tinygraph.errors import (
     TinygraphError,
     TinygraphWarning,
 )
+from tinygraph.explore import Explorer, explore
 from tinygraph.export import summarize, to_networkx
 from tinygraph.io import load, save
 from tinygraph.node import Node
@@ -84,6 +85,7 @@ __all__ = [
     "REGISTRY",
     "AnomalyError",
     "BackwardError",
+    "Explorer",
     "GradcheckError",
     "Node",
     "OpError",
@@ -100,6 +102,7 @@ __all__ = [
     "enable_grad",
     "exp",
     "expand_dims",
+    "explore",
     "flatten",
     "functional",
     "get_rng",

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from explorers import add_explorers
 from figures import graph_figures
 from mkdocs.structure.files import File, Files
 from ops_reference import ops_reference
@@ -94,4 +95,5 @@ def on_files(files: Files, config: Any) -> Files:
         files.append(File.generated(config, f"demos/lecture/{path.name}", abs_src_path=str(path)))
     for picture in picture_files(config):
         files.append(picture)
+    add_explorers(files, config)
     return files
