@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph import _scratch
+from tinygraph import _scratch, ops
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
-from tinygraph.node import Node, as_array
+from tinygraph.node import Node, as_array, bind_engine
 from tinygraph.ops import ARRAY, GRAPH
 from tinygraph.ops.axes import sum_to_axes
-from tinygraph.registry import OpDef, check_finite, constant
+from tinygraph.registry import OpDef, apply, check_finite, constant
 
 
 def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Node]:
@@ -292,3 +292,6 @@ def trace_backward(roots: Sequence[Node], grads: Sequence[Any] | None = None) ->
     trace: dict[str, dict] = {"nodes": {}, "edges": {}}
     _propagate(list(roots), seeds, False, targets={}, trace=trace)
     return trace
+
+
+bind_engine(ops, apply, backward)  # the one late binding: Node's operators and backward() (see node.py)

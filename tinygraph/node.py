@@ -210,9 +210,7 @@ class Node:
         create_graph : bool
             Record the backward pass itself as a graph, so it can be differentiated again.
         """
-        from tinygraph.autodiff import backward
-
-        backward(self, grad, create_graph=create_graph)
+        _backward(self, grad, create_graph=create_graph)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -397,8 +395,31 @@ class Constant(Node):
         return True
 
 
-from tinygraph import ops as _ops  # noqa: E402  (the ops need Node defined first)
-from tinygraph.registry import REGISTRY as _REGISTRY  # noqa: E402
-from tinygraph.registry import apply as _apply  # noqa: E402
+# ------------------------------------------------------------------ the one late binding
+# Node's operators (``x + y``, ``x @ w``, ``x.sum()``) and ``backward()`` run the ops and the
+# engine, which sit above this module and import it. So that imports only ever look down, node.py
+# imports nothing above ``_state``: the engine module, the top of the core, hands the ops and itself
+# over once, when it is imported (``tinygraph.autodiff`` calls :func:`bind_engine`; importing any part
+# of tinygraph imports it). tests/test_architecture.py checks that this is the only such call.
+_ops: Any = None  # the module tinygraph.ops
+_apply: Any = None  # tinygraph.registry.apply, the forward hot path the arithmetic operators call
+_backward: Any = None  # tinygraph.autodiff.backward
+_OPS_ADD: Any = None
+_OPS_SUB: Any = None
+_OPS_MUL: Any = None
+_OPS_DIV: Any = None
 
-_OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV = (_REGISTRY[n] for n in ("add", "sub", "mul", "div"))
+
+def bind_engine(ops: Any, apply: Any, backward: Any) -> None:
+    """Give Node's operators and ``backward()`` the ops and the engine (the one late binding).
+
+    Parameters
+    ----------
+    ops : the module ``tinygraph.ops``; its ``REGISTRY`` entries ``add``, ``sub``, ``mul`` and
+        ``div`` are looked up once, so the arithmetic operators call ``apply`` directly.
+    apply : ``tinygraph.registry.apply``.
+    backward : ``tinygraph.autodiff.backward``.
+    """
+    global _ops, _apply, _backward, _OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV
+    _ops, _apply, _backward = ops, apply, backward
+    _OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV = (ops.add.opdef, ops.sub.opdef, ops.mul.opdef, ops.div.opdef)
