@@ -222,3 +222,15 @@ def test_the_view_model_and_the_networkx_export_need_no_graphviz(start):
     reached = _reachable(start)
     assert not [m for m in reached if m.startswith("tinygraph.render")]
     assert not [m for m in reached if "graphviz" in OUTSIDE.get(m, ())]
+
+
+def test_every_primitive_is_in_both_namespaces_the_rules_compute_with():
+    from tinygraph.ops import ARRAY, GRAPH
+    from tinygraph.registry import REGISTRY
+
+    primitives = {name: op for name, op in REGISTRY.items() if op.kind == "primitive"}
+    assert {"affine", "rnn_affine", "softmax_cross_entropy", "matmul"} <= set(primitives)
+    for name, op in primitives.items():
+        assert getattr(ARRAY, name) is op.forward, name
+        assert getattr(GRAPH, name) is op.function, name
+    assert set(vars(ARRAY)) == set(vars(GRAPH)) == set(primitives)

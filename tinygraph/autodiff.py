@@ -150,15 +150,17 @@ def _propagate(
                         _accumulate_leaf(node, g, owned)
                     continue
                 parents = node.parents
+                attrs = node.attrs
                 if create_graph:
                     out, inputs = node, parents
+                    if opdef.saves:  # saved results are raw arrays: the rules recompute them, recorded
+                        attrs = {**attrs, "saved": None}
                 elif len(parents) == 2:
                     out, inputs = node._value, (parents[0]._value, parents[1]._value)
                 elif len(parents) == 1:
                     out, inputs = node._value, (parents[0]._value,)
                 else:
                     out, inputs = node._value, [p._value for p in parents]
-                attrs = node.attrs
                 variadic = opdef.variadic_vjp
                 rules = opdef.vjp
                 for i, p in enumerate(parents):

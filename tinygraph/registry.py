@@ -20,8 +20,9 @@ for rendering). ``None`` marks an input with no gradient (an index, a condition)
 
 A primitive declared with ``saves=True`` returns ``(value, saved)``: ``saved`` holds what its
 forward computed on the way that the backward needs again (a softmax, say), and reaches the rules as
-the keyword ``saved``. Rules use it on raw arrays only; with ``create_graph=True`` they recompute it
-with recorded ops, so it can be differentiated again.
+the keyword ``saved``. It is raw arrays, so it reaches the rules on raw arrays only: when the backward
+is recorded (``create_graph=True``) the rules get ``saved=None`` and recompute it with ``xp`` ops, so
+it can be differentiated again.
 
 A *fused* primitive (``fuses="cross_entropy"``) computes a whole composite in one op, for speed; it
 takes the composite's arguments, and the composite calls it except inside
@@ -40,6 +41,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -138,6 +140,15 @@ class OpDef:
 
 
 REGISTRY: dict[str, OpDef] = {}
+
+ARRAY = SimpleNamespace()
+"""Every primitive's numpy forward, by name: what rules compute with on raw arrays (the fast backward)."""
+GRAPH = SimpleNamespace()
+"""Every primitive's recording function, by name: what rules compute with on Nodes (``create_graph``).
+
+A primitive enters both when it is declared, so a rule's ``xp.<name>`` finds every primitive, whichever
+module declared it and whenever it was imported.
+"""
 
 
 def _register(opdef: OpDef) -> None:
@@ -369,6 +380,8 @@ def primitive(
 
         op.opdef = opdef  # type: ignore[attr-defined]
         opdef.function = op
+        setattr(ARRAY, name, forward)
+        setattr(GRAPH, name, op)
         return op
 
     return decorate

@@ -19,7 +19,7 @@ import numpy as np
 from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, check_reduction, reduce_loss
-from tinygraph.functional.activations import log_softmax, softmax
+from tinygraph.functional.activations import log_softmax
 from tinygraph.node import Node
 from tinygraph.ops import getitem, sum
 from tinygraph.registry import Sample, composite, constant, primitive
@@ -240,10 +240,11 @@ def _row_sums(a: np.ndarray) -> np.ndarray:
 def _softmax_cross_entropy_vjp(xp, g, z, logits, target, reduction, saved):
     n = logits.shape[0]
     rows = np.arange(n)
-    if isinstance(logits, Node):  # create_graph: with recorded ops, to differentiate again
+    if saved is None:  # create_graph: the softmax recorded again with xp ops, to differentiate again
         onehot = np.zeros(logits.shape, logits.dtype)
         onehot[rows, target] = 1
-        d = softmax(logits, axis=1) - constant(onehot)
+        e = xp.exp(logits - xp.max(logits, axis=1, keepdims=True))
+        d = e / xp.sum(e, axis=1, keepdims=True) - onehot
         if reduction == "none":
             return d * xp.reshape(g, (n, 1))
         return d * (g / n) if reduction == "mean" else d * g

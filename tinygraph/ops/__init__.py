@@ -1,13 +1,11 @@
 """All primitive ops, and the two namespaces their local-derivative rules compute with.
 
 ``ARRAY`` holds each primitive's numpy forward (raw arrays: the fast backward pass) and ``GRAPH``
-each primitive's recording function (Nodes: ``create_graph=True``). Both are read off the
-registry, so a rule written as ``xp.sum_to(g, shape)`` means the same op either way.
+each primitive's recording function (Nodes: ``create_graph=True``). The registry fills both as each
+primitive is declared, so a rule written as ``xp.sum_to(g, shape)`` means the same op either way.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from tinygraph.ops.elementwise import (
     abs,
@@ -52,9 +50,10 @@ from tinygraph.ops.shape import (
     transpose,
 )
 from tinygraph.ops.window import fold, sliding_window
-from tinygraph.registry import REGISTRY
+from tinygraph.registry import ARRAY, GRAPH
 
 __all__ = [
+    "ARRAY", "GRAPH",
     "abs", "add", "astype", "broadcast_to", "concatenate", "div", "equal", "exp", "expand_dims",
     "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
     "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "relu",
@@ -70,13 +69,3 @@ UFUNC_OPS = {
     "greater": greater, "greater_equal": greater_equal, "equal": equal, "not_equal": not_equal,
     "sign": sign,
 }  # fmt: skip
-
-
-def _namespace(attr: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        **{name: getattr(op, attr) for name, op in REGISTRY.items() if op.kind == "primitive"}
-    )
-
-
-ARRAY = _namespace("forward")
-GRAPH = _namespace("function")
