@@ -234,3 +234,39 @@ def test_every_primitive_is_in_both_namespaces_the_rules_compute_with():
         assert getattr(ARRAY, name) is op.forward, name
         assert getattr(GRAPH, name) is op.function, name
     assert set(vars(ARRAY)) == set(vars(GRAPH)) == set(primitives)
+
+
+def test_primitives_are_declared_only_in_ops():
+    declaring = []
+    for module, path in MODULES.items():
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
+                for d in n.decorator_list:
+                    f = d.func if isinstance(d, ast.Call) else d
+                    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                    if name == "primitive":
+                        declaring.append(module)
+    assert declaring
+    assert [m for m in declaring if not m.startswith("tinygraph.ops.")] == []
+
+
+def test_every_primitive_forward_is_defined_in_ops():
+    from tinygraph.registry import REGISTRY
+
+    outside = {
+        name: op.forward.__module__
+        for name, op in REGISTRY.items()
+        if op.kind == "primitive" and not op.forward.__module__.startswith("tinygraph.ops.")
+    }
+    assert outside == {}
+    assert not [name for name, op in REGISTRY.items() if op.forward.__module__.startswith("tinygraph.nn")]
+
+
+def test_every_fused_primitive_names_a_registered_composite():
+    from tinygraph.registry import REGISTRY
+
+    fused = {name: op.fuses for name, op in REGISTRY.items() if op.fuses is not None}
+    assert fused == {"affine": "linear", "softmax_cross_entropy": "cross_entropy", "rnn_affine": "rnn_linear"}
+    for name, composite in fused.items():
+        assert REGISTRY[name].forward.__module__ == "tinygraph.ops.fused"
+        assert REGISTRY[composite].kind == "composite"

@@ -16,6 +16,7 @@ cross_entropy, nll_loss     ``-Σ y log softmax(logits)``; class indices or prob
 mse_loss                    ``(x - y)²``; reductions "mean", "sum", "none"
 relu, tanh, sigmoid         the primitives
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
+rnn_cell, rnn_linear        an Elman step ``tanh(x W_ihᵀ + h W_hhᵀ + b)`` and its linear part
 ==========================  ====================================================================
 """
 
@@ -33,6 +34,7 @@ from tinygraph.functional.conv import conv1d, conv2d, convolve2d
 from tinygraph.functional.linear import linear
 from tinygraph.functional.losses import cross_entropy, mse_loss, nll_loss
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from tinygraph.functional.recurrent import rnn_cell, rnn_linear
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -51,6 +53,8 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "relu",
+    "rnn_cell",
+    "rnn_linear",
     "sigmoid",
     "softmax",
     "tanh",

@@ -33,6 +33,7 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
+from tinygraph.ops.fused import affine, rnn_affine, softmax_cross_entropy
 from tinygraph.ops.linalg import matmul
 from tinygraph.ops.reductions import max, mean, min, sum
 from tinygraph.ops.shape import (
@@ -54,11 +55,12 @@ from tinygraph.registry import ARRAY, GRAPH
 
 __all__ = [
     "ARRAY", "GRAPH",
-    "abs", "add", "astype", "broadcast_to", "concatenate", "div", "equal", "exp", "expand_dims",
-    "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "relu",
-    "reshape", "scatter_add", "sigmoid", "sign", "sliding_window", "sqrt", "squeeze", "stack", "sub",
-    "sum", "sum_to", "tanh", "transpose", "where",
+    "abs", "add", "affine", "astype", "broadcast_to", "concatenate", "div", "equal", "exp",
+    "expand_dims", "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal",
+    "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad",
+    "pow", "relu", "reshape", "rnn_affine", "scatter_add", "sigmoid", "sign", "sliding_window",
+    "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh",
+    "transpose", "where",
 ]  # fmt: skip
 
 # numpy ufunc name -> tinygraph op, for Node.__array_ufunc__ (``np.ones(3) + node``, ``np.exp(node)``).
