@@ -56,3 +56,17 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_what_a_primitive_saves_has_its_own_slot_not_an_attribute():
+    logits = tg.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    loss = tg.functional.cross_entropy(logits, np.array([1, 0, 3]))
+    assert loss.op == "softmax_cross_entropy"
+    assert sorted(loss.attrs) == ["reduction", "target"]
+    e, s = loss.saved
+    np.testing.assert_allclose(
+        e / s[:, None], np.exp(logits.data) / np.exp(logits.data).sum(1, keepdims=True)
+    )
+    assert logits.saved is None and (logits * 2).saved is None
+    with tg.no_grad():
+        assert tg.functional.cross_entropy(logits, np.array([1, 0, 3])).saved is None

@@ -151,10 +151,10 @@ def _propagate(
                     continue
                 parents = node.parents
                 attrs = node.attrs
+                if opdef.saves:  # raw arrays: when the backward is recorded, rules recompute them
+                    attrs = {**(attrs or {}), "saved": None if create_graph else node.saved}
                 if create_graph:
                     out, inputs = node, parents
-                    if opdef.saves:  # saved results are raw arrays: the rules recompute them, recorded
-                        attrs = {**attrs, "saved": None}
                 elif len(parents) == 2:
                     out, inputs = node._value, (parents[0]._value, parents[1]._value)
                 elif len(parents) == 1:

@@ -44,6 +44,10 @@ class Node:
         Optional label, shown in renderings (parameters get their dotted names).
     scope : tuple of ScopeFrame or None
         The composite calls (outermost first) the node was made inside.
+    attrs : dict or None
+        The op's keyword attributes (axis, shape, ...), as its rules receive them.
+    saved : Any
+        What the op's forward kept for its backward (``saves=True`` primitives), else None.
     """
 
     __slots__ = (
@@ -56,6 +60,7 @@ class Node:
         "name",
         "parents",
         "requires_grad",
+        "saved",
         "scope",
     )
 
@@ -80,6 +85,7 @@ class Node:
         self._op = None
         self.parents: tuple[Node, ...] = ()
         self.attrs: dict[str, Any] | None = None
+        self.saved: Any = None
         self.name = name
         self.scope: tuple[ScopeFrame, ...] | None = STATE.scope
         self._gacc = None

@@ -19,8 +19,9 @@ on Nodes (``create_graph=True``: the backward pass is itself recorded, for secon
 for rendering). ``None`` marks an input with no gradient (an index, a condition).
 
 A primitive declared with ``saves=True`` returns ``(value, saved)``: ``saved`` holds what its
-forward computed on the way that the backward needs again (a softmax, say), and reaches the rules as
-the keyword ``saved``. It is raw arrays, so it reaches the rules on raw arrays only: when the backward
+forward computed on the way that the backward needs again (a softmax, say); it is kept in the
+output node's ``saved`` slot (not among its attributes) and reaches the rules as the keyword
+``saved``. It is raw arrays, so it reaches the rules on raw arrays only: when the backward
 is recorded (``create_graph=True``) the rules get ``saved=None`` and recompute it with ``xp`` ops, so
 it can be differentiated again.
 
@@ -172,6 +173,7 @@ def constant(value: Any) -> Node:
     node._op = None
     node.parents = ()
     node.attrs = None
+    node.saved = None
     node.name = None
     node.scope = STATE.scope
     node._gacc = None
@@ -235,9 +237,9 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         raise
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
         raise op_error(opdef, values, exc) from exc
+    saved = None
     if opdef.saves:
         value, saved = value
-        attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
 
     state = STATE
     node = Node.__new__(Node)
@@ -250,6 +252,7 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         node._op = opdef
         node.parents = parents
         node.attrs = attrs
+        node.saved = saved
         requires = False
         if opdef.differentiable:
             for p in parents:
@@ -261,6 +264,7 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         node._op = None
         node.parents = ()
         node.attrs = None
+        node.saved = None
         node.requires_grad = False
     if state.anomaly:
         check_finite(value, opdef, "forward", values, state.scope)

@@ -114,15 +114,10 @@ def short(value: Any, max_values: int) -> str:
 
 
 def attr_text(attrs: dict[str, Any] | None, limit: int = 40) -> str:
-    """An op's keyword attributes as ``axis=1, keepdims=True`` (None and False omitted, long ones cut).
-
-    What a primitive saved for its backward (``saved``) is not an attribute and is left out.
-    """
+    """An op's keyword attributes as ``axis=1, keepdims=True`` (None and False omitted, long ones cut)."""
     if not attrs:
         return ""
-    parts = [
-        f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False and k != "saved"
-    ]
+    parts = [f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False]
     text = ", ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

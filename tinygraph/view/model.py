@@ -187,7 +187,7 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
             continue
         parents = tuple(new.get(id(p), p) for p in node.parents)
         if id(node) in opening:
-            attrs = {k: v for k, v in (node.attrs or {}).items() if k != "saved"}
+            attrs = node.attrs or {}
             with decompose(), within(node.scope[:-1]), set_grad_enabled(True):
                 out = REGISTRY[node._op.fuses].function(*parents, **attrs)
             out.name = node.name
@@ -200,7 +200,7 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
 def _with_parents(node: Node, parents: tuple[Node, ...]) -> Node:
     """A copy of the recorded ``node`` whose inputs are ``parents``."""
     copy = Node.__new__(Node)
-    for slot in ("_value", "_op", "attrs", "name", "requires_grad", "scope"):
+    for slot in ("_value", "_op", "attrs", "saved", "name", "requires_grad", "scope"):
         setattr(copy, slot, getattr(node, slot))
     copy._grad = copy._gacc = None
     copy.parents = parents
