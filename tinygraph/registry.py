@@ -49,7 +49,7 @@ import numpy as np
 
 from tinygraph._state import STATE, ScopeFrame, in_scope, scope_path
 from tinygraph.errors import AnomalyError, OpError, TinygraphError
-from tinygraph.node import Constant, Node
+from tinygraph.node import Node, fill
 
 Rule = Callable[..., Any]
 
@@ -164,19 +164,10 @@ def constant(value: Any) -> Node:
     Python numbers are kept as they are, so numpy's promotion treats them as "weak" scalars
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
     """
-    node = Constant.__new__(Constant)
-    node._value = (
-        value if isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)) else np.asarray(value)
-    )
-    node._grad = None
-    node.requires_grad = False
-    node._op = None
-    node.parents = ()
-    node.attrs = None
-    node.saved = None
-    node.name = None
-    node.scope = STATE.scope
-    node._gacc = None
+    if not isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)):
+        value = np.asarray(value)
+    node = Node.__new__(Node)
+    fill(node, value, False, None, (), None, None, None, STATE.scope, True)
     return node
 
 
@@ -243,29 +234,16 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
 
     state = STATE
     node = Node.__new__(Node)
-    node._value = value
-    node._grad = None
-    node.name = None
-    node.scope = state.scope
-    node._gacc = None
     if state.grad_enabled:
-        node._op = opdef
-        node.parents = parents
-        node.attrs = attrs
-        node.saved = saved
         requires = False
         if opdef.differentiable:
             for p in parents:
                 if p.requires_grad:
                     requires = True
                     break
-        node.requires_grad = requires
+        fill(node, value, requires, opdef, parents, attrs, saved, None, state.scope, False)
     else:
-        node._op = None
-        node.parents = ()
-        node.attrs = None
-        node.saved = None
-        node.requires_grad = False
+        fill(node, value, False, None, (), None, None, None, state.scope, False)
     if state.anomaly:
         check_finite(value, opdef, "forward", values, state.scope)
     return node

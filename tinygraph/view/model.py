@@ -21,7 +21,7 @@ from typing import Any
 
 from tinygraph._state import ScopeFrame, decompose, set_grad_enabled, within
 from tinygraph.autodiff import toposort
-from tinygraph.node import Node
+from tinygraph.node import Node, fill
 from tinygraph.registry import REGISTRY
 from tinygraph.view.labels import short
 
@@ -200,10 +200,8 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
 def _with_parents(node: Node, parents: tuple[Node, ...]) -> Node:
     """A copy of the recorded ``node`` whose inputs are ``parents``."""
     copy = Node.__new__(Node)
-    for slot in ("_value", "_op", "attrs", "saved", "name", "requires_grad", "scope"):
-        setattr(copy, slot, getattr(node, slot))
-    copy._grad = copy._gacc = None
-    copy.parents = parents
+    n = node
+    fill(copy, n._value, n.requires_grad, n._op, parents, n.attrs, n.saved, n.name, n.scope, n._constant)
     return copy
 
 
