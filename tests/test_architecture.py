@@ -231,8 +231,8 @@ def test_every_primitive_is_in_both_namespaces_the_rules_compute_with():
     primitives = {name: op for name, op in REGISTRY.items() if op.kind == "primitive"}
     assert {"affine", "rnn_affine", "softmax_cross_entropy", "matmul"} <= set(primitives)
     for name, op in primitives.items():
-        assert getattr(ARRAY, name) is op.forward, name
-        assert getattr(GRAPH, name) is op.function, name
+        assert getattr(ARRAY, name) is op.array_fn, name
+        assert getattr(GRAPH, name) is op.graph_fn, name
     assert set(vars(ARRAY)) == set(vars(GRAPH)) == set(primitives)
 
 
@@ -254,12 +254,12 @@ def test_every_primitive_forward_is_defined_in_ops():
     from tinygraph.registry import REGISTRY
 
     outside = {
-        name: op.forward.__module__
+        name: op.array_fn.__module__
         for name, op in REGISTRY.items()
-        if op.kind == "primitive" and not op.forward.__module__.startswith("tinygraph.ops.")
+        if op.kind == "primitive" and not op.array_fn.__module__.startswith("tinygraph.ops.")
     }
     assert outside == {}
-    assert not [name for name, op in REGISTRY.items() if op.forward.__module__.startswith("tinygraph.nn")]
+    assert not [name for name, op in REGISTRY.items() if op.array_fn.__module__.startswith("tinygraph.nn")]
 
 
 def test_every_fused_primitive_names_a_registered_composite():
@@ -268,5 +268,5 @@ def test_every_fused_primitive_names_a_registered_composite():
     fused = {name: op.fuses for name, op in REGISTRY.items() if op.fuses is not None}
     assert fused == {"affine": "linear", "softmax_cross_entropy": "cross_entropy", "rnn_affine": "rnn_linear"}
     for name, composite in fused.items():
-        assert REGISTRY[name].forward.__module__ == "tinygraph.ops.fused"
+        assert REGISTRY[name].array_fn.__module__ == "tinygraph.ops.fused"
         assert REGISTRY[composite].kind == "composite"

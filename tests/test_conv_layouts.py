@@ -19,7 +19,7 @@ from tinygraph.registry import REGISTRY
 from tinygraph.testing import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(11)
-MATMUL = REGISTRY["matmul"].forward
+MATMUL = REGISTRY["matmul"].array_fn
 
 
 def _plain(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ def test_a_fused_primitive_equals_its_composite_definition(name, k):
     for decomposed in (False, True):
         inputs = sample.make_inputs(np.random.default_rng(k))
         with tg.decompose() if decomposed else _nothing():
-            out = composite.function(*inputs, **sample.attrs)
+            out = composite.graph_fn(*inputs, **sample.attrs)
         ops = {n.op for n in tg.toposort([out], only_requires_grad=False) if n.op is not None}
         if decomposed:
             assert name not in ops

@@ -47,7 +47,7 @@ def _made() -> dict[str, Node]:
 def test_every_slot_is_set(kind):
     node = _made()[kind]
     assert _unset(node) == []
-    assert node._grad is None and node._gacc is None
+    assert node._grad is None and node._grad_in is None
 
 
 def test_fill_sets_every_slot_of_a_bare_node():

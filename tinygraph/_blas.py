@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph import _scratch
-from tinygraph.node import Node
+from tinygraph.node import as_array
 
 # A large product whose rows are a multiple of this many bytes long gets its rows padded apart by
 # one cache line (see product_memory).
@@ -36,9 +36,8 @@ def is_transposed_matrix(a: Any) -> bool:
 
     A layout check only (no value is read), so rules may branch on it on arrays and Nodes alike.
     """
-    value = a.data if isinstance(a, Node) else a
-    flags = getattr(value, "flags", None)
-    return value.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+    value = as_array(a)
+    return value.ndim == 2 and value.flags.f_contiguous and not value.flags.c_contiguous
 
 
 def long_product(a: Any, b: Any) -> bool:

@@ -90,7 +90,7 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
     return seed
 
 
-def _fit(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
+def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
     shape = np.shape(parent._value)
     if gp.shape != shape:
@@ -136,21 +136,21 @@ def _propagate(
         xp = GRAPH if create_graph else ARRAY
         anomaly = STATE.anomaly
         for root, seed in zip(roots, seeds):
-            root._gacc = seed if root._gacc is None else root._gacc + seed
+            root._grad_in = seed if root._grad_in is None else root._grad_in + seed
         with set_grad_enabled(create_graph):
             for node in reversed(order):  # each node after every node that uses it
-                g = node._gacc  # ∂L/∂node, complete: every use of the node has sent its share
+                g = node._grad_in  # ∂L/∂node, complete: every use of the node has sent its share
                 if g is None:
                     continue
                 if watch is not None:
                     watch.node(node, g)
-                opdef = node._op
+                opdef = node._opdef
                 if opdef is None:  # a leaf
                     if to_leaves:
-                        g = None  # the leaf step takes the gradient over from node._gacc
+                        g = None  # the leaf step takes the gradient over from node._grad_in
                         _give_to_leaf(node)
                     continue
-                node._gacc = None
+                node._grad_in = None
                 parents = node.parents
                 attrs = node.attrs
                 if opdef.saves:  # raw arrays: when the backward is recorded, rules recompute them
@@ -173,16 +173,16 @@ def _propagate(
                     gp = rule(xp, g, out, *inputs, **attrs) if attrs else rule(xp, g, out, *inputs)
                     value = p._value
                     if gp.shape != value.shape or gp.dtype != value.dtype:
-                        gp = _fit(gp, p, opdef, i, xp)
+                        gp = _unbroadcast_to(gp, p, opdef, i, xp)
                     if anomaly:
                         _check_gradient(gp, g, node, create_graph)
                     if watch is not None:
                         watch.edge(node, i, gp)
-                    p._gacc = gp if p._gacc is None else p._gacc + gp  # summed over p's uses
+                    p._grad_in = gp if p._grad_in is None else p._grad_in + gp  # summed over p's uses
                 gp = None  # so that a leaf can tell it is the only holder of its gradient
     finally:
         for node in order:
-            node._gacc = None
+            node._grad_in = None
         if gc_was_enabled:
             gc.enable()
     return watch.captured if watch is not None else {}
@@ -220,17 +220,17 @@ class _Trace(_Capture):
 
 def _check_gradient(gp: Any, g: Any, node: Node, create_graph: bool) -> None:
     """detect_anomaly: fail on a non-finite gradient, naming the op that made it."""
-    check_finite(gp.data if create_graph else gp, node._op, "backward", [as_array(g)], node.scope)
+    check_finite(gp.data if create_graph else gp, node._opdef, "backward", [as_array(g)], node.scope)
 
 
 def _give_to_leaf(leaf: Node) -> None:
-    """Move the gradient waiting at ``leaf`` (``leaf._gacc``) into ``leaf.grad``.
+    """Move the gradient waiting at ``leaf`` (``leaf._grad_in``) into ``leaf.grad``.
 
     When nothing but this step holds the array (``_scratch.only_held_by_caller``: no node, view
     or caller can see it), the leaf keeps it as it is; otherwise it is copied.
     """
-    g = leaf._gacc
-    leaf._gacc = None
+    g = leaf._grad_in
+    leaf._grad_in = None
     owned = type(g) is np.ndarray and _scratch.only_held_by_caller(g)
     _accumulate_leaf(leaf, g, owned)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 
 _rng = np.random.default_rng()
 
@@ -75,12 +75,12 @@ def ones(shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name:
 
 def zeros_like(x: Node | np.ndarray, requires_grad: bool = False) -> Node:
     """A leaf of zeros with the shape and dtype of ``x``."""
-    return Node(np.zeros_like(x.data if isinstance(x, Node) else x), requires_grad=requires_grad)
+    return Node(np.zeros_like(as_array(x)), requires_grad=requires_grad)
 
 
 def ones_like(x: Node | np.ndarray, requires_grad: bool = False) -> Node:
     """A leaf of ones with the shape and dtype of ``x``."""
-    return Node(np.ones_like(x.data if isinstance(x, Node) else x), requires_grad=requires_grad)
+    return Node(np.ones_like(as_array(x)), requires_grad=requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None) -> Node:

@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 
 
 def as_array(value: Any) -> np.ndarray:
-    """Return ``value`` as an ndarray (numpy scalars and Python numbers become 0-d arrays)."""
-    return value if type(value) is np.ndarray else np.asarray(value)
+    """``value`` as an ndarray: a Node's ``.data``, an ndarray itself, anything else ``np.asarray``'d.
+
+    The one helper for the "a Node or an array" arguments (numpy scalars and Python numbers become
+    0-d arrays; a Node's value is shared, not copied).
+    """
+    if type(value) is np.ndarray:
+        return value
+    return value.data if isinstance(value, Node) else np.asarray(value)
 
 
 class Node:
@@ -53,9 +59,9 @@ class Node:
     __slots__ = (
         "__weakref__",
         "_constant",
-        "_gacc",
         "_grad",
-        "_op",
+        "_grad_in",
+        "_opdef",
         "_value",
         "attrs",
         "name",
@@ -75,7 +81,7 @@ class Node:
         requires_grad: bool = False,
         name: str | None = None,
     ) -> None:
-        value = data._value if isinstance(data, Node) else np.asarray(data)
+        value = as_array(data)
         if requires_grad and not np.issubdtype(value.dtype, np.inexact):
             raise TypeError(
                 f"tensor: only floating point tensors can require gradients, got dtype {value.dtype}"
@@ -124,17 +130,17 @@ class Node:
     @property
     def op(self) -> str | None:
         """Name of the op that made this node, or None for a leaf made by the user."""
-        return None if self._op is None else self._op.name
+        return None if self._opdef is None else self._opdef.name
 
     @property
     def opdef(self) -> OpDef | None:
         """The registry entry of the op that made this node (None for leaves)."""
-        return self._op
+        return self._opdef
 
     @property
     def is_leaf(self) -> bool:
         """True for nodes the user made, and (as in PyTorch) for every node not requiring grad."""
-        return self._op is None or not self.requires_grad
+        return self._opdef is None or not self.requires_grad
 
     @property
     def is_constant(self) -> bool:
@@ -221,8 +227,8 @@ class Node:
         extras = [f"dtype={self.dtype}"]
         if self.requires_grad:
             extras.append("requires_grad=True")
-        if self._op is not None:
-            extras.append(f"op={self._op.name!r}")
+        if self._opdef is not None:
+            extras.append(f"op={self._opdef.name!r}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
         return f"Node({body}, {', '.join(extras)})"
@@ -401,7 +407,7 @@ def fill(
     ``Node(...)`` (a leaf), ``registry.constant`` and ``registry.apply`` (an op's output) and the
     view model's copies all make their nodes with it, so a new slot is added here once. Arguments
     are positional and unchecked: it is on the forward hot path (``apply``). The gradient slots
-    (``_grad``, ``_gacc``) always start empty.
+    (``_grad``, ``_grad_in``) always start empty.
 
     Every node is of the one class ``Node`` (a constant is marked by ``constant``, not by a
     subclass): CPython specialises each attribute store here for one class, and alternating two
@@ -409,9 +415,9 @@ def fill(
     """
     node._value = value
     node._grad = None
-    node._gacc = None
+    node._grad_in = None
     node.requires_grad = requires_grad
-    node._op = op
+    node._opdef = op
     node.parents = parents
     node.attrs = attrs
     node.saved = saved

@@ -105,7 +105,11 @@ class OpDef:
     ----------
     name : the op's name, shown in errors and renderings.
     kind : "primitive" or "composite".
-    forward : the numpy forward function (primitives) or the Python function (composites).
+    array_fn : what computes the op. For a primitive, its numpy forward on raw arrays (the entry
+        ``ARRAY.<name>`` that rules call in the fast backward); for a composite, its undecorated
+        Python function.
+    graph_fn : what users call: it takes Nodes (or array-likes) and records the op into the graph
+        (for a primitive the entry ``GRAPH.<name>``; for a composite, under a named scope).
     vjp : one local-derivative rule per input (primitives); ``None`` for an input with no gradient.
     variadic_vjp : for ops taking any number of inputs (concatenate, stack), one rule taking the
         input's index first.
@@ -118,7 +122,7 @@ class OpDef:
 
     name: str
     kind: str
-    forward: Callable[..., Any]
+    array_fn: Callable[..., Any]
     vjp: tuple[Rule | None, ...] = ()
     variadic_vjp: Rule | None = None
     formula: str = ""
@@ -126,7 +130,7 @@ class OpDef:
     differentiable: bool = True
     saves: bool = False
     fuses: str | None = None
-    function: Callable[..., Any] | None = None
+    graph_fn: Callable[..., Any] | None = None
 
     def rule(self, index: int) -> Rule | None:
         """The local-derivative rule for input ``index``."""
@@ -136,7 +140,7 @@ class OpDef:
 
     @property
     def doc(self) -> str:
-        fn = self.function or self.forward
+        fn = self.graph_fn or self.array_fn
         return (fn.__doc__ or "").strip()
 
 
@@ -223,7 +227,7 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         parents = tuple([a if isinstance(a, Node) else constant(a) for a in args])
         values = [p._value for p in parents]
     try:
-        value = opdef.forward(*values, **attrs) if attrs else opdef.forward(*values)
+        value = opdef.array_fn(*values, **attrs) if attrs else opdef.array_fn(*values)
     except TinygraphError:
         raise
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
@@ -300,7 +304,7 @@ def primitive(
         opdef = OpDef(
             name=name,
             kind="primitive",
-            forward=forward,
+            array_fn=forward,
             vjp=tuple(vjp),
             variadic_vjp=variadic_vjp,
             formula=formula,
@@ -361,7 +365,7 @@ def primitive(
                 return apply(opdef, args[:n_inputs], bind(args[n_inputs:], attrs))
 
         op.opdef = opdef  # type: ignore[attr-defined]
-        opdef.function = op
+        opdef.graph_fn = op
         setattr(ARRAY, name, forward)
         setattr(GRAPH, name, op)
         return op
@@ -380,8 +384,8 @@ def composite(
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wrapped = in_scope(name)(fn)
-        opdef = OpDef(name=name, kind="composite", forward=fn, formula=formula, samples=tuple(samples))
-        opdef.function = wrapped
+        opdef = OpDef(name=name, kind="composite", array_fn=fn, formula=formula, samples=tuple(samples))
+        opdef.graph_fn = wrapped
         _register(opdef)
         wrapped.opdef = opdef  # type: ignore[attr-defined]
         return wrapped

@@ -20,7 +20,7 @@ from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, check_reduction, reduce_loss
 from tinygraph.functional.activations import log_softmax
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 from tinygraph.ops import getitem, sum
 from tinygraph.ops.fused import softmax_cross_entropy
 from tinygraph.registry import Sample, composite, constant
@@ -37,7 +37,7 @@ def _class_indices(
     replaced by 0, so they can still index) and the mask of the entries kept, or None when every
     entry is kept. Raises an OpError naming the op and the first entry at fault.
     """
-    t = np.asarray(target.data if isinstance(target, Node) else target)
+    t = as_array(target)
     if t.dtype == bool or not np.issubdtype(t.dtype, np.integer):
         raise OpError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
     if t.shape != (n,):
@@ -62,7 +62,7 @@ def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.nd
     """``weight`` as a float array of shape (classes,) in the scores' dtype, or None."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Node) else weight)
+    w = as_array(weight)
     if w.shape != (classes,) or not np.issubdtype(w.dtype, np.number) or w.dtype == bool:
         raise OpError(
             f"{op}: weight must be a 1-D array of {classes} numbers, one per class; got shape {w.shape} "
@@ -199,7 +199,7 @@ def cross_entropy(
     n, c = logits.shape
     w = _class_weights(op, weight, c, logits.dtype)
     eps = float(label_smoothing)
-    t = target.data if isinstance(target, Node) else np.asarray(target)
+    t = as_array(target)
     if np.issubdtype(t.dtype, np.floating):
         if t.shape != logits.shape:
             raise OpError(

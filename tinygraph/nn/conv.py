@@ -7,22 +7,15 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
+from tinygraph.functional._args import ntuple
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node
-
-
-def pair(value: int | tuple[int, int], what: str, layer: str) -> tuple[int, int]:
-    """An int or a pair of ints as a pair (``3 -> (3, 3)``), with a clear error otherwise."""
-    pair_ = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair_) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair_):
-        raise ValueError(f"{layer}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(pair_[0]), int(pair_[1])
+from tinygraph.node import Node, as_array
 
 
 def check_image_input(layer: Module, x: object, channels: int) -> tuple[int, ...]:
     """Raise a ValueError naming ``layer`` unless ``x`` has shape (N, channels, H, W)."""
-    shape = np.shape(x.data if isinstance(x, Node) else x)
+    shape = np.shape(as_array(x))
     if len(shape) != 4 or shape[1] != channels:
         raise ValueError(
             f"{layer.describe()}: expected an input of shape (N, {channels}, H, W) (batch, channels, height, "
@@ -69,10 +62,10 @@ class Conv2d(Module):
                 f"Conv2d: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
             )
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.padding = pair(padding, "padding", "Conv2d")
-        self.dilation = pair(dilation, "dilation", "Conv2d")
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", "Conv2d")
+        self.stride = ntuple(stride, 2, "stride", "Conv2d")
+        self.padding = ntuple(padding, 2, "padding", "Conv2d", minimum=0)
+        self.dilation = ntuple(dilation, 2, "dilation", "Conv2d")
         self.weight = Parameter(init.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype))
         init.kaiming_uniform_(self.weight, a=np.sqrt(5.0))
         self.bias = Parameter(init.empty((self.out_channels,), dtype)) if bias else None
@@ -140,10 +133,10 @@ class LocallyConnected2d(Module):
                 f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
             )
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.input_size = pair(input_size, "input_size", name)
-        self.kernel_size = pair(kernel_size, "kernel_size", name)
-        self.stride = pair(stride, "stride", name)
-        self.padding = pair(padding, "padding", name)
+        self.input_size = ntuple(input_size, 2, "input_size", name)
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", name)
+        self.stride = ntuple(stride, 2, "stride", name)
+        self.padding = ntuple(padding, 2, "padding", name, minimum=0)
         out = []
         for size, k, s, p in zip(self.input_size, self.kernel_size, self.stride, self.padding):
             if k < 1 or s < 1 or p < 0 or size + 2 * p < k:

@@ -15,7 +15,7 @@ from tinygraph.functional.recurrent import NONLINEARITIES as _NONLINEARITIES
 from tinygraph.functional.recurrent import rnn_cell
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 
 
 def _check_nonlinearity(layer: str, nonlinearity: str) -> str:
@@ -25,7 +25,7 @@ def _check_nonlinearity(layer: str, nonlinearity: str) -> str:
 
 
 def _shape(x: object) -> tuple[int, ...]:
-    return np.shape(x.data if isinstance(x, Node) else x)
+    return np.shape(as_array(x))
 
 
 class RNNCell(Module):
