@@ -94,13 +94,20 @@ def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) ->
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
     shape = np.shape(parent._value)
     if gp.shape != shape:
-        _, ok = sum_to_axes(tuple(gp.shape), shape)
+        axes, ok = sum_to_axes(tuple(gp.shape), shape)
         if not ok:
             raise BackwardError(
                 f"{opdef.name}: the gradient for input {index} has shape {tuple(gp.shape)}, which "
                 f"cannot be summed to the input's shape {shape}"
             )
-        gp = xp.sum_to(gp, shape)
+        if type(gp) is np.ndarray:  # raw arrays: sum_to's own reduction, without its dispatch
+            lead = gp.ndim - len(shape)
+            if len(axes) == lead:  # only leading axes (a bias): the result has the shape already
+                gp = np.add.reduce(gp, axis=axes)
+            else:
+                gp = np.add.reduce(gp, axis=axes, keepdims=True).reshape(shape)
+        else:
+            gp = xp.sum_to(gp, shape)
     dtype = parent._value.dtype
     if gp.dtype != dtype:
         gp = xp.astype(gp, dtype)
