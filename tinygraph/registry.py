@@ -216,22 +216,26 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         if not isinstance(y, Node):
             y = constant(y)
         parents: tuple[Node, ...] = (x, y)
-        values: list[Any] = [x._value, y._value]
     elif n == 1:
         x = args[0]
         if not isinstance(x, Node):
             x = constant(x)
         parents = (x,)
-        values = [x._value]
     else:
         parents = tuple([a if isinstance(a, Node) else constant(a) for a in args])
-        values = [p._value for p in parents]
-    try:
-        value = opdef.array_fn(*values, **attrs) if attrs else opdef.array_fn(*values)
+    fn = opdef.array_fn
+    try:  # the forward, called without building an argument list for one or two inputs
+        if n == 2:
+            value = fn(x._value, y._value, **attrs) if attrs else fn(x._value, y._value)
+        elif n == 1:
+            value = fn(x._value, **attrs) if attrs else fn(x._value)
+        else:
+            values = [p._value for p in parents]
+            value = fn(*values, **attrs) if attrs else fn(*values)
     except TinygraphError:
         raise
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
-        raise op_error(opdef, values, exc) from exc
+        raise op_error(opdef, [p._value for p in parents], exc) from exc
     saved = None
     if opdef.saves:
         value, saved = value
@@ -249,7 +253,7 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
     else:
         fill(node, value, False, None, (), None, None, None, state.scope, False)
     if state.anomaly:
-        check_finite(value, opdef, "forward", values, state.scope)
+        check_finite(value, opdef, "forward", [p._value for p in parents], state.scope)
     return node
 
 
