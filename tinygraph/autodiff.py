@@ -185,8 +185,19 @@ def _propagate(
                         _check_gradient(gp, g, node, create_graph)
                     if watch is not None:
                         watch.edge(node, i, gp)
-                    p._grad_in = gp if p._grad_in is None else p._grad_in + gp  # summed over p's uses
-                gp = None  # so that a leaf can tell it is the only holder of its gradient
+                    acc = p._grad_in  # ∂L/∂p is summed over p's uses
+                    if acc is None:
+                        p._grad_in = gp
+                    elif type(acc) is np.ndarray and acc.flags.writeable:
+                        p._grad_in = None  # so that `acc` is the only holder if nobody else is
+                        if _scratch.only_held_by_caller(acc):
+                            np.add(acc, gp, out=acc)  # in place: no one else can see the sum
+                        else:
+                            acc = acc + gp
+                        p._grad_in = acc
+                    else:
+                        p._grad_in = acc + gp
+                gp = acc = None  # so that a leaf can tell it is the only holder of its gradient
     finally:
         for node in order:
             node._grad_in = None
