@@ -1,16 +1,20 @@
 """Training workloads, side by side: tinygraph, PyTorch (CPU, 2 threads), hand-written numpy, MyGrad.
 
-Two workloads, float32:
+Four workloads, float32:
 
 1. mlp: one training step of an MLP 784-256-128-10 (ReLU) on a batch of 64: zero the gradients,
    forward, softmax cross-entropy, backward, SGD with momentum 0.9 (in place);
 2. rnn: an Elman RNN (tanh; input 32, hidden 128) over a sequence of length 50 with batch 16,
-   forward and backward of ``sum(all hidden states)`` (gradients of the four weights).
+   forward and backward of ``sum(all hidden states)`` (gradients of the four weights);
+3. mlp-ops: the same MLP written with operators, ``(x @ W1 + b1).relu()`` ... (weights stored (in,
+   out)), ``F.cross_entropy``, then plain SGD ``p.data[...] -= lr * p.grad``;
+4. rnn-ops: the same RNN written with operators, ``h = (x_t @ Wx + h @ Wh + b).tanh()``, forward and
+   backward of ``(h ** 2).mean()`` for the last state.
 
 Each figure is the best of several timed loops, in milliseconds per call, with each library
 timed in its own process; the ratio column is time / PyTorch's time. Run::
 
-    python benchmarks/bench_training.py [--repeat 7] [--only mlp|rnn] [--profile mlp|rnn] [--demo]
+    python benchmarks/bench_training.py [--repeat 7] [--only NAME] [--profile NAME] [--demo]
 
 ``--profile`` runs tinygraph's version under cProfile and prints the hot spots; ``--demo`` also
 times the main demo's full training run (``demos/train_cnn.py``, default settings).
@@ -47,6 +51,9 @@ for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
     MLP_PARAMS.append(RNG.uniform(-bound, bound, (fan_out, fan_in)).astype(DTYPE))
     MLP_PARAMS.append(RNG.uniform(-bound, bound, fan_out).astype(DTYPE))
 
+# The operator form (issue 15): weights stored (in, out) so a layer is written ``x @ W + b``.
+OPS_PARAMS = [p.T.copy() if p.ndim == 2 else p.copy() for p in MLP_PARAMS]
+
 RNN_IN, RNN_HIDDEN, RNN_LEN, RNN_BATCH = 32, 128, 50, 16
 RNN_X = RNG.standard_normal((RNN_LEN, RNN_BATCH, RNN_IN)).astype(DTYPE)
 _b = 1 / np.sqrt(RNN_HIDDEN)
@@ -54,6 +61,8 @@ RNN_PARAMS = [
     RNG.uniform(-_b, _b, shape).astype(DTYPE)
     for shape in [(RNN_HIDDEN, RNN_IN), (RNN_HIDDEN, RNN_HIDDEN), (RNN_HIDDEN,), (RNN_HIDDEN,)]
 ]
+# The operator form: h = tanh(x_t @ Wx + h @ Wh + b), Wx (in, hidden), Wh (hidden, hidden).
+RNN_OPS_PARAMS = [RNN_PARAMS[0].T.copy(), RNN_PARAMS[1].T.copy(), RNN_PARAMS[2] + RNN_PARAMS[3]]
 
 
 # ---------------------------------------------------------------------------------------- tinygraph
@@ -81,7 +90,28 @@ def tinygraph_workloads() -> dict[str, Callable[[], None]]:
         out, _ = rnn(seq)
         out.sum().backward()
 
-    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+    ops_params = [tg.tensor(p.copy(), requires_grad=True) for p in OPS_PARAMS]
+
+    def mlp_ops_step() -> None:
+        w1, b1, w2, b2, w3, b3 = ops_params
+        h = (x @ w1 + b1).relu()
+        h = (h @ w2 + b2).relu()
+        F.cross_entropy(h @ w3 + b3, MLP_T).backward()
+        for p in ops_params:
+            p.data[...] -= LR * p.grad
+            p.grad = None
+
+    wx, wh, b = (tg.tensor(p, requires_grad=True) for p in RNN_OPS_PARAMS)
+    xs = [tg.tensor(x_t) for x_t in RNN_X]
+
+    def rnn_ops_fwd_bwd() -> None:
+        h = tg.tensor(np.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE))
+        for x_t in xs:
+            h = (x_t @ wx + h @ wh + b).tanh()
+        (h**2).mean().backward()
+        wx.grad = wh.grad = b.grad = None
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
 
 
 # ---------------------------------------------------------------------------------------- PyTorch
@@ -121,7 +151,29 @@ def torch_workloads() -> dict[str, Callable[[], None]] | None:
         out, _ = rnn(seq)
         out.sum().backward()
 
-    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+    ops_params = [torch.tensor(p, requires_grad=True) for p in OPS_PARAMS]
+
+    def mlp_ops_step() -> None:
+        w1, b1, w2, b2, w3, b3 = ops_params
+        h = (x @ w1 + b1).relu()
+        h = (h @ w2 + b2).relu()
+        tF.cross_entropy(h @ w3 + b3, t).backward()
+        with torch.no_grad():
+            for p in ops_params:
+                p -= LR * p.grad
+                p.grad = None
+
+    wx, wh, b = (torch.tensor(p, requires_grad=True) for p in RNN_OPS_PARAMS)
+    xs = [torch.from_numpy(x_t) for x_t in RNN_X]
+
+    def rnn_ops_fwd_bwd() -> None:
+        h = torch.zeros((RNN_BATCH, RNN_HIDDEN))
+        for x_t in xs:
+            h = (x_t @ wx + h @ wh + b).tanh()
+        (h**2).mean().backward()
+        wx.grad = wh.grad = b.grad = None
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
 
 
 # ---------------------------------------------------------------------------------------- numpy
@@ -166,7 +218,41 @@ def numpy_workloads() -> dict[str, Callable[[], None]]:
             g_b += da.sum(0)
             dh = da @ w_hh
 
-    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+    ops = [p.copy() for p in OPS_PARAMS]
+
+    def mlp_ops_step() -> None:
+        w1, b1, w2, b2, w3, b3 = ops
+        h1 = MLP_X @ w1 + b1
+        r1 = np.maximum(h1, 0)
+        h2 = r1 @ w2 + b2
+        r2 = np.maximum(h2, 0)
+        z = r2 @ w3 + b3
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g3 = (p - onehot) / len(MLP_T)
+        g2 = (g3 @ w3.T) * (h2 > 0)
+        g1 = (g2 @ w2.T) * (h1 > 0)
+        grads = [MLP_X.T @ g1, g1.sum(0), r1.T @ g2, g2.sum(0), r2.T @ g3, g3.sum(0)]
+        for q, g in zip(ops, grads):
+            q -= LR * g
+
+    wx, wh, bo = RNN_OPS_PARAMS
+
+    def rnn_ops_fwd_bwd() -> None:
+        hs = [np.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)]
+        for x_t in RNN_X:
+            hs.append(np.tanh(x_t @ wx + hs[-1] @ wh + bo))
+        g_x, g_h, g_b = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(bo)
+        dh = hs[-1] * (2.0 / hs[-1].size)  # d mean(h²) / dh
+        for t in range(RNN_LEN - 1, -1, -1):
+            da = dh * (1 - hs[t + 1] * hs[t + 1])
+            g_x += RNN_X[t].T @ da
+            g_h += hs[t].T @ da
+            g_b += da.sum(0)
+            dh = da @ wh.T
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
 
 
 # ---------------------------------------------------------------------------------------- MyGrad
@@ -203,14 +289,34 @@ def mygrad_workloads() -> dict[str, Callable[[], None]] | None:
             hs.append(h)
         mg.stack(hs).sum().backward()
 
-    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd}
+    ops_params = [mg.tensor(p.copy()) for p in OPS_PARAMS]
+
+    def mlp_ops_step() -> None:
+        w1, b1, w2, b2, w3, b3 = ops_params
+        h = relu(MLP_X @ w1 + b1)
+        h = relu(h @ w2 + b2)
+        softmax_crossentropy(h @ w3 + b3, MLP_T).backward()
+        for q in ops_params:
+            q.data -= LR * q.grad
+
+    wx, wh, bo = (mg.tensor(p.copy()) for p in RNN_OPS_PARAMS)
+
+    def rnn_ops_fwd_bwd() -> None:
+        h = np.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)
+        for x_t in RNN_X:
+            h = mg.tanh(x_t @ wx + h @ wh + bo)
+        (h**2).mean().backward()
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
 
 
 LABELS = {
     "mlp": "MLP 784-256-128-10 training step, batch 64",
     "rnn": "Elman RNN fwd+bwd, in 32, hidden 128, len 50, batch 16",
+    "mlp-ops": "MLP with operators (x @ W1 + b1).relu() ..., plain SGD",
+    "rnn-ops": "Elman RNN with operators (x_t @ Wx + h @ Wh + b).tanh()",
 }
-TARGETS = {"mlp": 0.7, "rnn": 1.0}
+TARGETS = {"mlp": 0.7, "rnn": 1.0, "mlp-ops": 1.0, "rnn-ops": 0.85}
 WORKLOADS = {
     "tinygraph": tinygraph_workloads,
     "PyTorch": torch_workloads,

@@ -25,7 +25,7 @@ def test_intermediate_nodes_keep_no_gradient():
     h = x * 3
     y = (h * h).sum()
     y.backward()
-    assert h.grad is None and h._gacc is None and y._gacc is None
+    assert h.grad is None and h._grad_in is None and y._grad_in is None
 
 
 def test_leaf_grad_does_not_alias_the_callers_gradient():
@@ -80,7 +80,7 @@ def test_a_failed_backward_leaves_no_stale_gradients(monkeypatch):
     with pytest.raises(RuntimeError, match="boom"):
         y.backward()
     monkeypatch.setattr(tg.REGISTRY["tanh"], "vjp", rules)
-    assert all(n._gacc is None for n in tg.toposort([y]))
+    assert all(n._grad_in is None for n in tg.toposort([y]))
     y.backward()
     np.testing.assert_allclose(x.grad, 2 * (1 - np.tanh(2 * x.data) ** 2), rtol=1e-6)
 

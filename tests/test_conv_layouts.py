@@ -1,8 +1,8 @@
 """Layout choices behind conv2d's speed change how fast a product is formed, never its value.
 
-``tinygraph/ops/linalg.py`` makes two such choices: matmul's rules form a small, wide gradient the
-other way round, as ``(Bᵀ Aᵀ)ᵀ`` (``_long_product``), and a large product whose rows would alias
-in the cache is written with its rows padded apart (``_product_memory``). Each is checked here
+``tinygraph/_blas.py`` makes two such choices for matmul: its rules form a small, wide gradient the
+other way round, as ``(Bᵀ Aᵀ)ᵀ`` (``long_product``), and a large product whose rows would alias in
+the cache is written with its rows padded apart (``product_memory``). Each is checked here
 against the plain computation, in float64, first and second derivatives included.
 """
 
@@ -13,31 +13,31 @@ import pytest
 
 import tinygraph as tg
 import tinygraph.functional as F
+from tinygraph import _blas
 from tinygraph.autodiff import grad
-from tinygraph.ops import linalg
 from tinygraph.registry import REGISTRY
 from tinygraph.testing import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(11)
-MATMUL = REGISTRY["matmul"].forward
+MATMUL = REGISTRY["matmul"].array_fn
 
 
 def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Turn both choices off: every product as written, into C-contiguous memory."""
-    monkeypatch.setattr(linalg, "_long_product", lambda a, b: False)
-    monkeypatch.setattr(linalg, "_ALIASING_ROW_BYTES", 1 << 62)
+    monkeypatch.setattr(_blas, "long_product", lambda a, b: False)
+    monkeypatch.setattr(_blas, "ALIASING_ROW_BYTES", 1 << 62)
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Record every answer of ``_long_product``."""
     answers: list[bool] = []
-    real = linalg._long_product
+    real = _blas.long_product
 
     def spy(a, b):
         answers.append(real(a, b))
         return answers[-1]
 
-    monkeypatch.setattr(linalg, "_long_product", spy)
+    monkeypatch.setattr(_blas, "long_product", spy)
     return answers
 
 
@@ -48,12 +48,12 @@ def _array(shape: tuple[int, ...], order: str) -> np.ndarray:
 
 def test_long_product_is_a_rule_on_shapes_and_layout_only():
     g, y = np.ones((2, 40)), np.ones((3, 40))
-    assert linalg._long_product(g, y.T)  # (2, 40) @ (40, 3): long contraction, wide, b transposed
-    assert linalg._long_product(tg.tensor(g), tg.tensor(y).T)  # Nodes: the same answer
-    assert not linalg._long_product(g, np.ascontiguousarray(y.T))  # b row-major
-    assert not linalg._long_product(np.ones((3, 40)), np.ones((2, 40)).T)  # already tall
-    assert not linalg._long_product(np.ones((2, 3)), np.ones((40, 3)).T)  # short contraction
-    assert not linalg._long_product(np.ones((1, 1)), np.ones((1, 1)).T)  # tiny, square
+    assert _blas.long_product(g, y.T)  # (2, 40) @ (40, 3): long contraction, wide, b transposed
+    assert _blas.long_product(tg.tensor(g), tg.tensor(y).T)  # Nodes: the same answer
+    assert not _blas.long_product(g, np.ascontiguousarray(y.T))  # b row-major
+    assert not _blas.long_product(np.ones((3, 40)), np.ones((2, 40)).T)  # already tall
+    assert not _blas.long_product(np.ones((2, 3)), np.ones((40, 3)).T)  # short contraction
+    assert not _blas.long_product(np.ones((1, 1)), np.ones((1, 1)).T)  # tiny, square
 
 
 # (x shape, x layout, y shape, y layout, gradient layout): each case makes one of the four 2-D
@@ -138,14 +138,14 @@ def test_conv2d_values_and_gradients_do_not_depend_on_the_layout_choices(monkeyp
     g = RNG.standard_normal((8, 16, 16, 16))
     answers = _spy(monkeypatch)
     padded: list[bool] = []
-    real_memory = linalg._product_memory
+    real_memory = _blas.product_memory
 
     def memory(m, n, dtype):
         out = real_memory(m, n, dtype)
         padded.append(not out.flags.c_contiguous)
         return out
 
-    monkeypatch.setattr(linalg, "_product_memory", memory)
+    monkeypatch.setattr(_blas, "product_memory", memory)
     chosen = _conv_step(x, w, g)
     assert any(answers) and any(padded), "both choices should be taken on this shape"
     monkeypatch.undo()

@@ -82,7 +82,7 @@ def test_conv2d_wrong_channels_names_layer_and_shape():
         ValueError, match=r"Conv2d\(3, 8.*expected an input of shape \(N, 3, H, W\).*\(2, 4, 9, 9\)"
     ):
         nn.Conv2d(3, 8, 3)(tg.randn(2, 4, 9, 9))
-    with pytest.raises(ValueError, match=r"kernel_size must be an int or a pair"):
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int or a sequence of 2 ints"):
         nn.Conv2d(3, 8, (3, 3, 3))
 
 

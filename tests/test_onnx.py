@@ -202,7 +202,7 @@ def test_every_composite_sample_exports_or_names_the_op_without_mapping(name, sa
         args = list(sample.args)
         for k, node in zip(positions, nodes):
             args[k] = node
-        return opdef.function(*args, **sample.attrs)
+        return opdef.graph_fn(*args, **sample.attrs)
 
     try:
         proto = tgonnx.build_model(call, tuple(inputs), dynamic_batch=False)
@@ -365,8 +365,8 @@ def test_every_mapped_primitive_sample_matches(name, sample):
         for k, node in zip(positions, nodes):
             args[k] = node
         if opdef.variadic_vjp is not None:
-            return opdef.function(args, **sample.attrs)
-        return opdef.function(*args, **sample.attrs)
+            return opdef.graph_fn(args, **sample.attrs)
+        return opdef.graph_fn(*args, **sample.attrs)
 
     try:
         proto = tgonnx.build_model(call, tuple(inputs), dynamic_batch=False)

@@ -31,8 +31,8 @@ FLOAT_CASES = [
 
 def _call(opdef, inputs, attrs):
     if opdef.variadic_vjp is not None:
-        return opdef.function(list(inputs), **attrs)
-    return opdef.function(*inputs, **attrs)
+        return opdef.graph_fn(list(inputs), **attrs)
+    return opdef.graph_fn(*inputs, **attrs)
 
 
 def test_every_op_declares_samples_and_a_formula():
@@ -51,7 +51,7 @@ def test_primitives_declare_one_rule_per_input():
         if op.kind != "primitive" or op.variadic_vjp is not None:
             continue
         params = [
-            p for p in inspect.signature(op.forward).parameters.values()
+            p for p in inspect.signature(op.array_fn).parameters.values()
             if p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD
         ]  # fmt: skip
         assert len(op.vjp) >= 1, name
@@ -73,7 +73,7 @@ def test_op_sample(name, k):
     assert isinstance(out, tg.Node)
     if not opdef.differentiable:
         assert not out.requires_grad and out.is_leaf
-        expected = opdef.forward(*[x.data if isinstance(x, tg.Node) else x for x in inputs], **attrs)
+        expected = opdef.array_fn(*[x.data if isinstance(x, tg.Node) else x for x in inputs], **attrs)
         np.testing.assert_array_equal(out.data, expected)
         return
     assert out.requires_grad

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tinygraph import (
     _malloc,  # noqa: F401  first: glibc keeps freed arrays for reuse (see _malloc)
+    autodiff,  # noqa: F401  next: it completes Node (its operators and backward; see node.bind_engine)
     data,
     functional,
     nn,

@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph import _scratch
+from tinygraph import _scratch, ops
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
-from tinygraph.node import Node, as_array
+from tinygraph.node import Node, as_array, bind_engine
+from tinygraph.numpy_functions import call_numpy_function
 from tinygraph.ops import ARRAY, GRAPH
 from tinygraph.ops.axes import sum_to_axes
-from tinygraph.registry import OpDef, check_finite, constant
+from tinygraph.registry import OpDef, apply, check_finite, constant
 
 
 def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Node]:
@@ -90,17 +91,24 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
     return seed
 
 
-def _fit(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
+def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
     shape = np.shape(parent._value)
     if gp.shape != shape:
-        _, ok = sum_to_axes(tuple(gp.shape), shape)
+        axes, ok = sum_to_axes(tuple(gp.shape), shape)
         if not ok:
             raise BackwardError(
                 f"{opdef.name}: the gradient for input {index} has shape {tuple(gp.shape)}, which "
                 f"cannot be summed to the input's shape {shape}"
             )
-        gp = xp.sum_to(gp, shape)
+        if type(gp) is np.ndarray:  # raw arrays: sum_to's own reduction, without its dispatch
+            lead = gp.ndim - len(shape)
+            if len(axes) == lead:  # only leading axes (a bias): the result has the shape already
+                gp = np.add.reduce(gp, axis=axes)
+            else:
+                gp = np.add.reduce(gp, axis=axes, keepdims=True).reshape(shape)
+        else:
+            gp = xp.sum_to(gp, shape)
     dtype = parent._value.dtype
     if gp.dtype != dtype:
         gp = xp.astype(gp, dtype)
@@ -114,13 +122,18 @@ def _propagate(
     targets: dict[int, Node] | None = None,
     trace: dict[str, dict] | None = None,
 ) -> dict[int, Any]:
-    """Run the chain rule from ``roots``.
+    """Run the chain rule from ``roots``: ``∂L/∂xᵢ += vjpᵢ(∂L/∂z)`` for every op ``z = op(x₀, x₁, ...)``.
 
-    Without ``targets``, gradients reaching leaves accumulate into ``leaf.grad``. With ``targets``
-    (id -> node), their gradients are returned instead and no ``.grad`` is touched. With
-    ``trace``, every node's gradient (``trace["nodes"]``) and every edge's
-    (``trace["edges"][(id(child), input_index)]``) is recorded too, for rendering.
+    Where the gradients go (the *sink*): without ``targets``, a gradient reaching a leaf
+    accumulates into ``leaf.grad`` (:func:`_give_to_leaf`). With ``targets`` (id -> node), their
+    gradients are returned instead and no ``.grad`` is touched (:class:`_Capture`). With ``trace``,
+    every node's gradient (``trace["nodes"]``) and every edge's
+    (``trace["edges"][(id(child), input_index)]``) is recorded too, for rendering (:class:`_Trace`).
     """
+    watch = (
+        _Trace(trace, targets) if trace is not None else _Capture(targets) if targets is not None else None
+    )
+    to_leaves = targets is None
     # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
     # whole graph as the pass allocates (about half the time of a 100,000-node backward).
     order: list[Node] = list(roots)
@@ -129,27 +142,27 @@ def _propagate(
     try:
         order = toposort(roots)
         xp = GRAPH if create_graph else ARRAY
-        captured: dict[int, Any] = {}
         anomaly = STATE.anomaly
         for root, seed in zip(roots, seeds):
-            root._gacc = seed if root._gacc is None else root._gacc + seed
+            root._grad_in = seed if root._grad_in is None else root._grad_in + seed
         with set_grad_enabled(create_graph):
-            for node in reversed(order):
-                g = node._gacc
-                node._gacc = None
+            for node in reversed(order):  # each node after every node that uses it
+                g = node._grad_in  # ∂L/∂node, complete: every use of the node has sent its share
                 if g is None:
                     continue
-                if targets is not None and id(node) in targets:
-                    captured[id(node)] = g
-                if trace is not None:
-                    trace["nodes"][id(node)] = g
-                opdef = node._op
-                if opdef is None:
-                    if targets is None:
-                        owned = type(g) is np.ndarray and _scratch.only_held_by_caller(g)
-                        _accumulate_leaf(node, g, owned)
+                if watch is not None:
+                    watch.node(node, g)
+                opdef = node._opdef
+                if opdef is None:  # a leaf
+                    if to_leaves:
+                        g = None  # the leaf step takes the gradient over from node._grad_in
+                        _give_to_leaf(node)
                     continue
+                node._grad_in = None
                 parents = node.parents
+                attrs = node.attrs
+                if opdef.saves:  # raw arrays: when the backward is recorded, rules recompute them
+                    attrs = {**(attrs or {}), "saved": None if create_graph else node.saved}
                 if create_graph:
                     out, inputs = node, parents
                 elif len(parents) == 2:
@@ -158,31 +171,87 @@ def _propagate(
                     out, inputs = node._value, (parents[0]._value,)
                 else:
                     out, inputs = node._value, [p._value for p in parents]
-                attrs = node.attrs
                 variadic = opdef.variadic_vjp
                 rules = opdef.vjp
                 for i, p in enumerate(parents):
                     if not p.requires_grad:
                         continue
                     rule = rules[i] if variadic is None else opdef.rule(i)  # plain lookup: hot path
+                    # the local derivative: gp = ∂L/∂z · ∂z/∂pᵢ
                     gp = rule(xp, g, out, *inputs, **attrs) if attrs else rule(xp, g, out, *inputs)
                     value = p._value
                     if gp.shape != value.shape or gp.dtype != value.dtype:
-                        gp = _fit(gp, p, opdef, i, xp)
+                        gp = _unbroadcast_to(gp, p, opdef, i, xp)
                     if anomaly:
-                        check_finite(
-                            gp.data if create_graph else gp, opdef, "backward", [as_array(g)], node.scope
-                        )
-                    if trace is not None:
-                        trace["edges"][(id(node), i)] = gp
-                    p._gacc = gp if p._gacc is None else p._gacc + gp
-                gp = None  # so that a leaf can tell it is the only holder of its gradient
+                        _check_gradient(gp, g, node, create_graph)
+                    if watch is not None:
+                        watch.edge(node, i, gp)
+                    acc = p._grad_in  # ∂L/∂p is summed over p's uses
+                    if acc is None:
+                        p._grad_in = gp
+                    elif type(acc) is np.ndarray and acc.flags.writeable:
+                        p._grad_in = None  # so that `acc` is the only holder if nobody else is
+                        if _scratch.only_held_by_caller(acc):
+                            np.add(acc, gp, out=acc)  # in place: no one else can see the sum
+                        else:
+                            acc = acc + gp
+                        p._grad_in = acc
+                    else:
+                        p._grad_in = acc + gp
+                gp = acc = None  # so that a leaf can tell it is the only holder of its gradient
     finally:
         for node in order:
-            node._gacc = None
+            node._grad_in = None
         if gc_was_enabled:
             gc.enable()
-    return captured
+    return watch.captured if watch is not None else {}
+
+
+class _Capture:
+    """The sink of :func:`grad`: the gradients of the ``targets`` (id -> node), kept by id."""
+
+    def __init__(self, targets: dict[int, Node] | None) -> None:
+        self.targets = targets or {}
+        self.captured: dict[int, Any] = {}
+
+    def node(self, node: Node, g: Any) -> None:
+        if id(node) in self.targets:
+            self.captured[id(node)] = g
+
+    def edge(self, node: Node, index: int, g: Any) -> None:
+        pass
+
+
+class _Trace(_Capture):
+    """The sink of :func:`trace_backward`: every node's and every edge's gradient, for rendering."""
+
+    def __init__(self, trace: dict[str, dict], targets: dict[int, Node] | None) -> None:
+        super().__init__(targets)
+        self.nodes, self.edges = trace["nodes"], trace["edges"]
+
+    def node(self, node: Node, g: Any) -> None:
+        super().node(node, g)
+        self.nodes[id(node)] = g
+
+    def edge(self, node: Node, index: int, g: Any) -> None:
+        self.edges[(id(node), index)] = g
+
+
+def _check_gradient(gp: Any, g: Any, node: Node, create_graph: bool) -> None:
+    """detect_anomaly: fail on a non-finite gradient, naming the op that made it."""
+    check_finite(gp.data if create_graph else gp, node._opdef, "backward", [as_array(g)], node.scope)
+
+
+def _give_to_leaf(leaf: Node) -> None:
+    """Move the gradient waiting at ``leaf`` (``leaf._grad_in``) into ``leaf.grad``.
+
+    When nothing but this step holds the array (``_scratch.only_held_by_caller``: no node, view
+    or caller can see it), the leaf keeps it as it is; otherwise it is copied.
+    """
+    g = leaf._grad_in
+    leaf._grad_in = None
+    owned = type(g) is np.ndarray and _scratch.only_held_by_caller(g)
+    _accumulate_leaf(leaf, g, owned)
 
 
 def _accumulate_leaf(leaf: Node, g: Any, owned: bool = False) -> None:
@@ -292,3 +361,8 @@ def trace_backward(roots: Sequence[Node], grads: Sequence[Any] | None = None) ->
     trace: dict[str, dict] = {"nodes": {}, "edges": {}}
     _propagate(list(roots), seeds, False, targets={}, trace=trace)
     return trace
+
+
+bind_engine(
+    ops, apply, backward, call_numpy_function
+)  # the one late binding: Node's operators and backward() (see node.py)

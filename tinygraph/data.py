@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygraph.creation import get_rng
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 
 PathLike = str | os.PathLike
 
@@ -212,7 +212,7 @@ class BatchIterator:
     ) -> None:
         if not arrays:
             raise ValueError("BatchIterator: needs at least one array")
-        self.arrays = tuple(a.data if isinstance(a, Node) else np.asarray(a) for a in arrays)
+        self.arrays = tuple(as_array(a) for a in arrays)
         lengths = [len(a) if np.ndim(a) else 0 for a in self.arrays]
         if len(set(lengths)) != 1:
             raise ValueError(f"BatchIterator: the arrays must have the same length, got lengths {lengths}")

@@ -26,7 +26,7 @@ import numpy as np
 
 from tinygraph import _safetensors
 from tinygraph.errors import TinygraphError
-from tinygraph.node import Node
+from tinygraph.node import as_array
 
 PathLike = str | os.PathLike
 
@@ -36,7 +36,7 @@ class CheckpointError(TinygraphError, ValueError):
 
 
 def _as_array(key: str, value: Any) -> np.ndarray:
-    arr = value.data if isinstance(value, Node) else np.asarray(value)
+    arr = as_array(value)
     if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
         raise CheckpointError(
             f"save: entry {key!r} has dtype {arr.dtype}; checkpoints hold only numeric and boolean "

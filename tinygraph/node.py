@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 
 
 def as_array(value: Any) -> np.ndarray:
-    """Return ``value`` as an ndarray (numpy scalars and Python numbers become 0-d arrays)."""
-    return value if type(value) is np.ndarray else np.asarray(value)
+    """``value`` as an ndarray: a Node's ``.data``, an ndarray itself, anything else ``np.asarray``'d.
+
+    The one helper for the "a Node or an array" arguments (numpy scalars and Python numbers become
+    0-d arrays; a Node's value is shared, not copied).
+    """
+    if type(value) is np.ndarray:
+        return value
+    return value.data if isinstance(value, Node) else np.asarray(value)
 
 
 class Node:
@@ -44,18 +50,24 @@ class Node:
         Optional label, shown in renderings (parameters get their dotted names).
     scope : tuple of ScopeFrame or None
         The composite calls (outermost first) the node was made inside.
+    attrs : dict or None
+        The op's keyword attributes (axis, shape, ...), as its rules receive them.
+    saved : Any
+        What the op's forward kept for its backward (``saves=True`` primitives), else None.
     """
 
     __slots__ = (
         "__weakref__",
-        "_gacc",
+        "_constant",
         "_grad",
-        "_op",
+        "_grad_in",
+        "_opdef",
         "_value",
         "attrs",
         "name",
         "parents",
         "requires_grad",
+        "saved",
         "scope",
     )
 
@@ -69,20 +81,12 @@ class Node:
         requires_grad: bool = False,
         name: str | None = None,
     ) -> None:
-        value = data._value if isinstance(data, Node) else np.asarray(data)
+        value = as_array(data)
         if requires_grad and not np.issubdtype(value.dtype, np.inexact):
             raise TypeError(
                 f"tensor: only floating point tensors can require gradients, got dtype {value.dtype}"
             )
-        self._value = value
-        self._grad = None
-        self.requires_grad = bool(requires_grad)
-        self._op = None
-        self.parents: tuple[Node, ...] = ()
-        self.attrs: dict[str, Any] | None = None
-        self.name = name
-        self.scope: tuple[ScopeFrame, ...] | None = STATE.scope
-        self._gacc = None
+        fill(self, value, bool(requires_grad), None, (), None, None, name, STATE.scope, False)
 
     # ------------------------------------------------------------------ value access
     @property
@@ -126,22 +130,26 @@ class Node:
     @property
     def op(self) -> str | None:
         """Name of the op that made this node, or None for a leaf made by the user."""
-        return None if self._op is None else self._op.name
+        return None if self._opdef is None else self._opdef.name
 
     @property
     def opdef(self) -> OpDef | None:
         """The registry entry of the op that made this node (None for leaves)."""
-        return self._op
+        return self._opdef
 
     @property
     def is_leaf(self) -> bool:
         """True for nodes the user made, and (as in PyTorch) for every node not requiring grad."""
-        return self._op is None or not self.requires_grad
+        return self._opdef is None or not self.requires_grad
 
     @property
     def is_constant(self) -> bool:
-        """True for operands that ops wrapped themselves (``x * 2``: the 2), as opposed to user inputs."""
-        return False
+        """True for operands that ops wrapped themselves (``x * 2``: the 2), as opposed to user inputs.
+
+        Such a constant keeps its value as given (a Python number stays one, so numpy treats it as
+        a weak scalar). See :func:`tinygraph.registry.constant`.
+        """
+        return self._constant
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -211,9 +219,7 @@ class Node:
         create_graph : bool
             Record the backward pass itself as a graph, so it can be differentiated again.
         """
-        from tinygraph.autodiff import backward
-
-        backward(self, grad, create_graph=create_graph)
+        _backward(self, grad, create_graph=create_graph)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -222,8 +228,8 @@ class Node:
         extras = [f"dtype={self.dtype}"]
         if self.requires_grad:
             extras.append("requires_grad=True")
-        if self._op is not None:
-            extras.append(f"op={self._op.name!r}")
+        if self._opdef is not None:
+            extras.append(f"op={self._opdef.name!r}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
         return f"Node({body}, {', '.join(extras)})"
@@ -532,9 +538,7 @@ class Node:
         return _ops.gather(self, dim, index)
 
     def scatter_add(self, dim, index, src):
-        from tinygraph.ops.indexing import scatter_add
-
-        return scatter_add(self, dim, index, src)
+        return _ops.scatter_add_dim(self, dim, index, src)
 
     def masked_fill(self, mask, value):
         return _ops.masked_fill(self, mask, value)
@@ -626,9 +630,7 @@ class Node:
 
     def __array_function__(self, func, types, args, kwargs):
         """Route numpy functions on Nodes (``np.sum(x)``, ``np.concatenate([x, y])``) to tinygraph ops."""
-        from tinygraph.ops.numpy_functions import call_numpy_function
-
-        return call_numpy_function(func, args, kwargs)
+        return _call_numpy_function(func, args, kwargs)
 
 
 class Size(int):
@@ -660,21 +662,70 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-class Constant(Node):
-    """A non-Node operand (``x * 2``: the 2) wrapped by an op so the graph records it.
+def fill(
+    node: Node,
+    value: Any,
+    requires_grad: bool,
+    op: OpDef | None,
+    parents: tuple[Node, ...],
+    attrs: dict[str, Any] | None,
+    saved: Any,
+    name: str | None,
+    scope: tuple[ScopeFrame, ...] | None,
+    constant: bool,
+) -> None:
+    """Set every slot of ``node``: the one place a Node's slots are filled.
 
-    Its value is kept as given (a Python number stays one, so numpy treats it as a weak scalar).
+    ``Node(...)`` (a leaf), ``registry.constant`` and ``registry.apply`` (an op's output) and the
+    view model's copies all make their nodes with it, so a new slot is added here once. Arguments
+    are positional and unchecked: it is on the forward hot path (``apply``). The gradient slots
+    (``_grad``, ``_grad_in``) always start empty.
+
+    Every node is of the one class ``Node`` (a constant is marked by ``constant``, not by a
+    subclass): CPython specialises each attribute store here for one class, and alternating two
+    classes through it made every op about 0.5 µs slower.
     """
+    node._value = value
+    node._grad = None
+    node._grad_in = None
+    node.requires_grad = requires_grad
+    node._opdef = op
+    node.parents = parents
+    node.attrs = attrs
+    node.saved = saved
+    node.name = name
+    node.scope = scope
+    node._constant = constant
 
-    __slots__ = ()
 
-    @property
-    def is_constant(self) -> bool:
-        return True
+# ------------------------------------------------------------------ the one late binding
+# Node's operators (``x + y``, ``x @ w``, ``x.sum()``) and ``backward()`` run the ops and the
+# engine, which sit above this module and import it. So that imports only ever look down, node.py
+# imports nothing above ``_state``: the engine module, the top of the core, hands the ops and itself
+# over once, when it is imported (``tinygraph.autodiff`` calls :func:`bind_engine`; importing any part
+# of tinygraph imports it). tests/test_architecture.py checks that this is the only such call.
+_ops: Any = None  # the module tinygraph.ops
+_apply: Any = None  # tinygraph.registry.apply, the forward hot path the arithmetic operators call
+_backward: Any = None  # tinygraph.autodiff.backward
+_call_numpy_function: Any = None  # tinygraph.numpy_functions.call_numpy_function (np.sum(node), ...)
+_OPS_ADD: Any = None
+_OPS_SUB: Any = None
+_OPS_MUL: Any = None
+_OPS_DIV: Any = None
 
 
-from tinygraph import ops as _ops  # noqa: E402  (the ops need Node defined first)
-from tinygraph.registry import REGISTRY as _REGISTRY  # noqa: E402
-from tinygraph.registry import apply as _apply  # noqa: E402
+def bind_engine(ops: Any, apply: Any, backward: Any, call_numpy_function: Any) -> None:
+    """Give Node's operators and ``backward()`` the ops and the engine (the one late binding).
 
-_OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV = (_REGISTRY[n] for n in ("add", "sub", "mul", "div"))
+    Parameters
+    ----------
+    ops : the module ``tinygraph.ops``; its ``REGISTRY`` entries ``add``, ``sub``, ``mul`` and
+        ``div`` are looked up once, so the arithmetic operators call ``apply`` directly.
+    apply : ``tinygraph.registry.apply``.
+    backward : ``tinygraph.autodiff.backward``.
+    call_numpy_function : ``tinygraph.numpy_functions.call_numpy_function``, where
+        ``Node.__array_function__`` sends numpy's functions (``np.sum(node)``).
+    """
+    global _ops, _apply, _backward, _call_numpy_function, _OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV
+    _ops, _apply, _backward, _call_numpy_function = ops, apply, backward, call_numpy_function
+    _OPS_ADD, _OPS_SUB, _OPS_MUL, _OPS_DIV = (ops.add.opdef, ops.sub.opdef, ops.mul.opdef, ops.div.opdef)

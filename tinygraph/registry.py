@@ -19,9 +19,11 @@ on Nodes (``create_graph=True``: the backward pass is itself recorded, for secon
 for rendering). ``None`` marks an input with no gradient (an index, a condition).
 
 A primitive declared with ``saves=True`` returns ``(value, saved)``: ``saved`` holds what its
-forward computed on the way that the backward needs again (a softmax, say), and reaches the rules as
-the keyword ``saved``. Rules use it on raw arrays only; with ``create_graph=True`` they recompute it
-with recorded ops, so it can be differentiated again.
+forward computed on the way that the backward needs again (a softmax, say); it is kept in the
+output node's ``saved`` slot (not among its attributes) and reaches the rules as the keyword
+``saved``. It is raw arrays, so it reaches the rules on raw arrays only: when the backward
+is recorded (``create_graph=True``) the rules get ``saved=None`` and recompute it with ``xp`` ops, so
+it can be differentiated again.
 
 A *fused* primitive (``fuses="cross_entropy"``) computes a whole composite in one op, for speed; it
 takes the composite's arguments, and the composite calls it except inside
@@ -40,13 +42,14 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from tinygraph._state import STATE, ScopeFrame, in_scope, scope_path
 from tinygraph.errors import AnomalyError, OpError, TinygraphError
-from tinygraph.node import Constant, Node
+from tinygraph.node import Node, fill
 
 Rule = Callable[..., Any]
 
@@ -102,7 +105,11 @@ class OpDef:
     ----------
     name : the op's name, shown in errors and renderings.
     kind : "primitive" or "composite".
-    forward : the numpy forward function (primitives) or the Python function (composites).
+    array_fn : what computes the op. For a primitive, its numpy forward on raw arrays (the entry
+        ``ARRAY.<name>`` that rules call in the fast backward); for a composite, its undecorated
+        Python function.
+    graph_fn : what users call: it takes Nodes (or array-likes) and records the op into the graph
+        (for a primitive the entry ``GRAPH.<name>``; for a composite, under a named scope).
     vjp : one local-derivative rule per input (primitives); ``None`` for an input with no gradient.
     variadic_vjp : for ops taking any number of inputs (concatenate, stack), one rule taking the
         input's index first.
@@ -115,7 +122,7 @@ class OpDef:
 
     name: str
     kind: str
-    forward: Callable[..., Any]
+    array_fn: Callable[..., Any]
     vjp: tuple[Rule | None, ...] = ()
     variadic_vjp: Rule | None = None
     formula: str = ""
@@ -123,7 +130,7 @@ class OpDef:
     differentiable: bool = True
     saves: bool = False
     fuses: str | None = None
-    function: Callable[..., Any] | None = None
+    graph_fn: Callable[..., Any] | None = None
 
     def rule(self, index: int) -> Rule | None:
         """The local-derivative rule for input ``index``."""
@@ -133,11 +140,20 @@ class OpDef:
 
     @property
     def doc(self) -> str:
-        fn = self.function or self.forward
+        fn = self.graph_fn or self.array_fn
         return (fn.__doc__ or "").strip()
 
 
 REGISTRY: dict[str, OpDef] = {}
+
+ARRAY = SimpleNamespace()
+"""Every primitive's numpy forward, by name: what rules compute with on raw arrays (the fast backward)."""
+GRAPH = SimpleNamespace()
+"""Every primitive's recording function, by name: what rules compute with on Nodes (``create_graph``).
+
+A primitive enters both when it is declared, so a rule's ``xp.<name>`` finds every primitive, whichever
+module declared it and whenever it was imported.
+"""
 
 
 def _register(opdef: OpDef) -> None:
@@ -152,18 +168,10 @@ def constant(value: Any) -> Node:
     Python numbers are kept as they are, so numpy's promotion treats them as "weak" scalars
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
     """
-    node = Constant.__new__(Constant)
-    node._value = (
-        value if isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)) else np.asarray(value)
-    )
-    node._grad = None
-    node.requires_grad = False
-    node._op = None
-    node.parents = ()
-    node.attrs = None
-    node.name = None
-    node.scope = STATE.scope
-    node._gacc = None
+    if not isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)):
+        value = np.asarray(value)
+    node = Node.__new__(Node)
+    fill(node, value, False, None, (), None, None, None, STATE.scope, True)
     return node
 
 
@@ -208,51 +216,44 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         if not isinstance(y, Node):
             y = constant(y)
         parents: tuple[Node, ...] = (x, y)
-        values: list[Any] = [x._value, y._value]
     elif n == 1:
         x = args[0]
         if not isinstance(x, Node):
             x = constant(x)
         parents = (x,)
-        values = [x._value]
     else:
         parents = tuple([a if isinstance(a, Node) else constant(a) for a in args])
-        values = [p._value for p in parents]
-    try:
-        value = opdef.forward(*values, **attrs) if attrs else opdef.forward(*values)
+    fn = opdef.array_fn
+    try:  # the forward, called without building an argument list for one or two inputs
+        if n == 2:
+            value = fn(x._value, y._value, **attrs) if attrs else fn(x._value, y._value)
+        elif n == 1:
+            value = fn(x._value, **attrs) if attrs else fn(x._value)
+        else:
+            values = [p._value for p in parents]
+            value = fn(*values, **attrs) if attrs else fn(*values)
     except TinygraphError:
         raise
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as exc:
-        raise op_error(opdef, values, exc) from exc
+        raise op_error(opdef, [p._value for p in parents], exc) from exc
+    saved = None
     if opdef.saves:
         value, saved = value
-        attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
 
     state = STATE
     node = Node.__new__(Node)
-    node._value = value
-    node._grad = None
-    node.name = None
-    node.scope = state.scope
-    node._gacc = None
     if state.grad_enabled:
-        node._op = opdef
-        node.parents = parents
-        node.attrs = attrs
         requires = False
         if opdef.differentiable:
             for p in parents:
                 if p.requires_grad:
                     requires = True
                     break
-        node.requires_grad = requires
+        fill(node, value, requires, opdef, parents, attrs, saved, None, state.scope, False)
     else:
-        node._op = None
-        node.parents = ()
-        node.attrs = None
-        node.requires_grad = False
+        fill(node, value, False, None, (), None, None, None, state.scope, False)
     if state.anomaly:
-        check_finite(value, opdef, "forward", values, state.scope)
+        check_finite(value, opdef, "forward", [p._value for p in parents], state.scope)
     return node
 
 
@@ -307,7 +308,7 @@ def primitive(
         opdef = OpDef(
             name=name,
             kind="primitive",
-            forward=forward,
+            array_fn=forward,
             vjp=tuple(vjp),
             variadic_vjp=variadic_vjp,
             formula=formula,
@@ -370,7 +371,9 @@ def primitive(
                 return apply(opdef, args[:n_inputs], bind(args[n_inputs:], attrs))
 
         op.opdef = opdef  # type: ignore[attr-defined]
-        opdef.function = op
+        opdef.graph_fn = op
+        setattr(ARRAY, name, forward)
+        setattr(GRAPH, name, op)
         return op
 
     return decorate
@@ -387,8 +390,8 @@ def composite(
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wrapped = in_scope(name)(accept_torch_names(fn, name))
-        opdef = OpDef(name=name, kind="composite", forward=fn, formula=formula, samples=tuple(samples))
-        opdef.function = wrapped
+        opdef = OpDef(name=name, kind="composite", array_fn=fn, formula=formula, samples=tuple(samples))
+        opdef.graph_fn = wrapped
         _register(opdef)
         wrapped.opdef = opdef  # type: ignore[attr-defined]
         return wrapped

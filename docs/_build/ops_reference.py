@@ -46,7 +46,7 @@ def section_of(opdef: OpDef) -> str:
     """The heading an op is listed under: its module's theme, or "Composites"."""
     if opdef.kind == "composite":
         return "Composite ops"
-    module = opdef.forward.__module__
+    module = opdef.array_fn.__module__
     return SECTIONS.get(module, module.rsplit(".", 1)[-1].capitalize())
 
 
@@ -56,7 +56,7 @@ def signature_of(opdef: OpDef) -> str:
     Variadic ops (concatenate, stack) take their inputs as one list, so ``*xs`` is shown as ``xs``.
     """
     params = []
-    for p in inspect.signature(opdef.forward).parameters.values():
+    for p in inspect.signature(opdef.array_fn).parameters.values():
         if p.kind is p.VAR_POSITIONAL:
             params.append(f"{p.name}: list")
         elif p.kind is p.VAR_KEYWORD:
@@ -76,16 +76,16 @@ def call_forms(opdef: OpDef) -> list[str]:
     forms = []
     if opdef.name in OPERATORS:
         forms.append(OPERATORS[opdef.name])
-    if getattr(tg, opdef.name, None) is opdef.function:
+    if getattr(tg, opdef.name, None) is opdef.graph_fn:
         forms.append(f"tg.{opdef.name}")
-    if getattr(F, opdef.name, None) is opdef.function:
+    if getattr(F, opdef.name, None) is opdef.graph_fn:
         forms.append(f"F.{opdef.name}")
     import tinygraph.ops
 
-    if getattr(tinygraph.ops, opdef.name, None) is opdef.function:
+    if getattr(tinygraph.ops, opdef.name, None) is opdef.graph_fn:
         forms.append(f"tinygraph.ops.{opdef.name}")
-    if not forms and opdef.function is not None:
-        forms.append(f"{opdef.function.__module__}.{opdef.name}")
+    if not forms and opdef.graph_fn is not None:
+        forms.append(f"{opdef.graph_fn.__module__}.{opdef.name}")
     return forms
 
 

@@ -26,6 +26,7 @@ embedding                   a row lookup ``W[i]``
 lstm_cell, gru_cell         one gated recurrent step, PyTorch's gate order and weight layout
 attention                   scaled_dot_product_attention, ``softmax(Q Kᵀ / √E + M) V``; masks, causal
 dropout, maxout             inverted dropout (``tg.get_rng()``), max over channel groups
+rnn_cell, rnn_linear        an Elman step ``tanh(x W_ihᵀ + h W_hhᵀ + b)`` and its linear part
 ==========================  ====================================================================
 """
 
@@ -62,6 +63,7 @@ from tinygraph.functional.pointwise_losses import (
     smooth_l1_loss,
 )
 from tinygraph.functional.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from tinygraph.functional.recurrent import rnn_cell, rnn_linear
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -98,6 +100,8 @@ __all__ = [
     "nll_loss",
     "relu",
     "relu6",
+    "rnn_cell",
+    "rnn_linear",
     "scaled_dot_product_attention",
     "sigmoid",
     "silu",

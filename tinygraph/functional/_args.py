@@ -30,6 +30,9 @@ def check_flag(op: str, name: str, value: Any) -> bool:
 def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[int, ...]:
     """An int or a length-``n`` sequence of ints as an ``n``-tuple, each at least ``minimum``.
 
+    The one parser of int-or-tuple arguments (kernel sizes, strides, paddings), for functional ops
+    and nn layers alike; ``op`` (an op or layer name) starts the OpError's message.
+
     >>> ntuple(2, 2, "stride", "conv2d")
     (2, 2)
     """

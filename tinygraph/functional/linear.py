@@ -8,14 +8,13 @@ Inside :func:`tinygraph.decompose` (and in renderings that open the call) the de
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node
 from tinygraph.node import Node
 from tinygraph.ops import matmul, transpose
-from tinygraph.registry import Sample, composite, primitive
+from tinygraph.ops.fused import affine
+from tinygraph.registry import Sample, composite
 
 
 @composite(
@@ -58,28 +57,3 @@ def linear(x: Node, w: Node, b: Node | None = None) -> Node:
             return affine(x, w, b)
     y = matmul(x, transpose(w))
     return y if b is None else y + b
-
-
-def _rows(xp, a, width: int):
-    """``a`` as a matrix of rows of length ``width`` (the batch axes flattened)."""
-    return xp.reshape(a, (-1, width))
-
-
-@primitive(
-    "affine",
-    formula="y = x Wᵀ + b\n∂L/∂x = G W,  ∂L/∂W = Gᵀ x,  ∂L/∂b = Σ_batch G   (batch axes flattened)",
-    vjp=(
-        lambda xp, g, z, x, w, b: xp.matmul(g, w),
-        lambda xp, g, z, x, w, b: xp.matmul(xp.transpose(_rows(xp, g, w.shape[0])), _rows(xp, x, w.shape[1])),
-        lambda xp, g, z, x, w, b: xp.sum(_rows(xp, g, w.shape[0]), axis=0),
-    ),
-    fuses="linear",
-    samples=(Sample((3, 4), (2, 4), (2,)), Sample((2, 3, 4), (5, 4), (5,)), Sample((4,), (3, 4), (3,))),
-)
-def affine(x, w, b):
-    """``x @ w.T + b`` in one op (the fused form of :func:`linear` with a bias), the bias added in place."""
-    y = np.matmul(x, w.T)
-    if y.dtype == np.result_type(y, b):
-        y += b
-        return y
-    return y + b

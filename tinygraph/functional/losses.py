@@ -19,10 +19,11 @@ import numpy as np
 from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, check_reduction, reduce_loss
-from tinygraph.functional.activations import log_softmax, softmax
-from tinygraph.node import Node
+from tinygraph.functional.activations import log_softmax
+from tinygraph.node import Node, as_array
 from tinygraph.ops import getitem, sum
-from tinygraph.registry import Sample, composite, constant, primitive
+from tinygraph.ops.fused import softmax_cross_entropy
+from tinygraph.registry import Sample, composite, constant
 
 _LABELS = np.array([1, 0, 3])
 
@@ -36,7 +37,7 @@ def _class_indices(
     replaced by 0, so they can still index) and the mask of the entries kept, or None when every
     entry is kept. Raises an OpError naming the op and the first entry at fault.
     """
-    t = np.asarray(target.data if isinstance(target, Node) else target)
+    t = as_array(target)
     if t.dtype == bool or not np.issubdtype(t.dtype, np.integer):
         raise OpError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
     if t.shape != (n,):
@@ -61,7 +62,7 @@ def _class_weights(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.nd
     """``weight`` as a float array of shape (classes,) in the scores' dtype, or None."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Node) else weight)
+    w = as_array(weight)
     if w.shape != (classes,) or not np.issubdtype(w.dtype, np.number) or w.dtype == bool:
         raise OpError(
             f"{op}: weight must be a 1-D array of {classes} numbers, one per class; got shape {w.shape} "
@@ -158,7 +159,7 @@ def nll_loss(
     log_probs = as_node(log_probs)
     if log_probs.ndim == 1 or log_probs.ndim > 2:  # (C,) or (N, C, d1, ...): one row per position
         rows, t, shape = _as_rows("nll_loss", log_probs, target)
-        out = nll_loss.opdef.forward(rows, t, reduction, weight=weight, ignore_index=ignore_index)
+        out = nll_loss.opdef.array_fn(rows, t, reduction, weight=weight, ignore_index=ignore_index)
         return out.reshape(shape) if reduction == "none" else out
     _check_scores("nll_loss", log_probs, "log-probabilities")
     n, c = log_probs.shape
@@ -228,7 +229,7 @@ def cross_entropy(
     logits = as_node(logits)
     if logits.ndim == 1 or logits.ndim > 2:  # (C,) or (N, C, d1, ...): one row per position
         rows, t, shape = _as_rows(op, logits, target)
-        out = cross_entropy.opdef.forward(
+        out = cross_entropy.opdef.array_fn(
             rows, t, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing
         )
         return out.reshape(shape) if reduction == "none" else out
@@ -238,7 +239,7 @@ def cross_entropy(
     n, c = logits.shape
     w = _class_weights(op, weight, c, logits.dtype)
     eps = float(label_smoothing)
-    t = target.data if isinstance(target, Node) else np.asarray(target)
+    t = as_array(target)
     if np.issubdtype(t.dtype, np.floating):
         if t.shape != logits.shape:
             raise OpError(
@@ -270,72 +271,6 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = sum(smooth)
     return nll * (1.0 - eps) + smooth * (eps / c)
-
-
-def _row_sums(a: np.ndarray) -> np.ndarray:
-    """``a.sum(axis=1)`` of a 2-D array as one matrix-vector product (BLAS: ~4x faster than numpy's sum)."""
-    return a @ np.ones(a.shape[1], a.dtype)
-
-
-def _softmax_cross_entropy_vjp(xp, g, z, logits, target, reduction, saved):
-    n = logits.shape[0]
-    rows = np.arange(n)
-    if isinstance(logits, Node):  # create_graph: with recorded ops, to differentiate again
-        onehot = np.zeros(logits.shape, logits.dtype)
-        onehot[rows, target] = 1
-        d = softmax(logits, axis=1) - constant(onehot)
-        if reduction == "none":
-            return d * xp.reshape(g, (n, 1))
-        return d * (g / n) if reduction == "mean" else d * g
-    e, s = saved  # exp(x - c) and its row sums, for a per-row shift c (softmax = e / s)
-    per_row = np.broadcast_to(g / n if reduction == "mean" else g, (n,))
-    out = e * (per_row / s)[:, None]  # G · softmax, in one pass over the logits
-    out[rows, target] -= per_row
-    return out
-
-
-@primitive(
-    "softmax_cross_entropy",
-    formula="ℓ_n = logsumexp(x_n) - x[n, t_n],  L = mean_n ℓ_n (or Σ_n ℓ_n, or ℓ)\n"
-    "∂ℓ_n/∂x[n, c] = softmax(x_n)_c - [c = t_n]",
-    vjp=(_softmax_cross_entropy_vjp,),
-    saves=True,
-    fuses="cross_entropy",
-    samples=(
-        Sample((3, 4), target=_LABELS),
-        Sample((3, 4), target=_LABELS, reduction="sum"),
-        Sample((3, 4), target=_LABELS, reduction="none"),
-        Sample((2, 3), target=np.array([2, 2]), domain=(-900.0, 900.0), second_order=False),
-        Sample((2, 3), target=np.array([0, 1]), domain=(-1000.0, -800.0), second_order=False),
-    ),
-)
-def softmax_cross_entropy(logits, target, reduction="mean"):
-    """Cross-entropy of class indices in one op (the fused form of :func:`cross_entropy`).
-
-    ``ℓ_n = logsumexp(x_n) - x[n, t_n]``. The row sums ``s_n = Σ_c exp(x[n, c])`` are taken
-    without the usual shift by the row maximum when they come out finite and well above the
-    smallest normal number (then no term that matters overflowed or lost precision); otherwise
-    they are recomputed stably as ``exp(m_n) Σ_c exp(x[n, c] - m_n)``. The exponentials and their
-    sums are kept for the backward, ``(softmax(x_n) - onehot(t_n)) · G``.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow only sends us to the stable path
-        e = np.exp(logits)
-        s = _row_sums(e)
-    info = np.finfo(logits.dtype)
-    # The per-sample arithmetic is in extended precision: logsumexp(x_n) and x[n, t_n] may both be
-    # large while ℓ_n is small, and rounding log(s_n) to the logits' precision would cost the loss
-    # digits that log_softmax's (x - m) - log Σ exp(x - m) keeps.
-    if s.min() >= info.tiny / info.eps**2 and s.max() < np.inf:  # nan fails both: shift, nan stays
-        lse = np.log(s.astype(np.longdouble))
-    else:
-        m = logits.max(axis=1, keepdims=True)
-        e = np.subtract(logits, m, out=e)
-        np.exp(e, out=e)
-        s = _row_sums(e)
-        lse = np.log(s.astype(np.longdouble)) + m.reshape(-1)
-    losses = lse - logits[np.arange(logits.shape[0]), target]
-    value = losses if reduction == "none" else losses.mean() if reduction == "mean" else losses.sum()
-    return np.asarray(value, dtype=logits.dtype), (e, s)
 
 
 @composite(

@@ -7,22 +7,15 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
+from tinygraph.functional._args import ntuple
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node
-
-
-def pair(value: int | tuple[int, int], what: str, layer: str) -> tuple[int, int]:
-    """An int or a pair of ints as a pair (``3 -> (3, 3)``), with a clear error otherwise."""
-    pair_ = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair_) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair_):
-        raise ValueError(f"{layer}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(pair_[0]), int(pair_[1])
+from tinygraph.node import Node, as_array
 
 
 def check_image_input(layer: Module, x: object, channels: int) -> tuple[int, ...]:
     """Raise a ValueError naming ``layer`` unless ``x`` has shape (N, channels, H, W)."""
-    shape = np.shape(x.data if isinstance(x, Node) else x)
+    shape = np.shape(as_array(x))
     if len(shape) != 4 or shape[1] != channels:
         raise ValueError(
             f"{layer.describe()}: expected an input of shape (N, {channels}, H, W) (batch, channels, height, "
@@ -37,18 +30,6 @@ def _check_sizes(layer: str, **sizes: tuple[int, ...]) -> None:
         low = 0 if what in ("padding", "output_padding") else 1
         if any(v < low for v in values):
             raise ValueError(f"{layer}: {what} entries must be integers >= {low}, got {values}")
-
-
-def _tuple(value: object, n: int, what: str, layer: str) -> tuple[int, ...]:
-    """An int or a length-``n`` sequence of ints as an ``n``-tuple, with a clear error otherwise."""
-    if n == 2:
-        return pair(value, what, layer)
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
-    ):
-        raise ValueError(f"{layer}: {what} must be an int or a sequence of {n} ints, got {value!r}")
-    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -87,9 +68,9 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
         n = self.nd
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
-        self.stride = _tuple(stride, n, "stride", name)
-        self.dilation = _tuple(dilation, n, "dilation", name)
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, minimum=0)
+        self.stride = ntuple(stride, n, "stride", name, minimum=0)
+        self.dilation = ntuple(dilation, n, "dilation", name, minimum=0)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -100,7 +81,7 @@ class _ConvNd(Module):
             self.padding: tuple[int, ...] | str = padding
             _check_sizes(name, kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
         else:
-            self.padding = _tuple(padding, n, "padding", name)
+            self.padding = ntuple(padding, n, "padding", name, minimum=0)
             _check_sizes(
                 name,
                 kernel_size=self.kernel_size,
@@ -244,7 +225,7 @@ class ConvTranspose2d(_ConvNd):
             padding_mode,
             dtype,
         )
-        self.output_padding = pair(output_padding, "output_padding", "ConvTranspose2d")
+        self.output_padding = ntuple(output_padding, 2, "output_padding", "ConvTranspose2d", minimum=0)
         _check_sizes("ConvTranspose2d", output_padding=self.output_padding)
 
     def _weight_shape(self) -> tuple[int, ...]:
@@ -311,10 +292,10 @@ class LocallyConnected2d(Module):
                 f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
             )
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.input_size = pair(input_size, "input_size", name)
-        self.kernel_size = pair(kernel_size, "kernel_size", name)
-        self.stride = pair(stride, "stride", name)
-        self.padding = pair(padding, "padding", name)
+        self.input_size = ntuple(input_size, 2, "input_size", name)
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", name)
+        self.stride = ntuple(stride, 2, "stride", name)
+        self.padding = ntuple(padding, 2, "padding", name, minimum=0)
         out = []
         for size, k, s, p in zip(self.input_size, self.kernel_size, self.stride, self.padding):
             if k < 1 or s < 1 or p < 0 or size + 2 * p < k:

@@ -8,7 +8,7 @@ from numpy.typing import DTypeLike
 from tinygraph import functional as F
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 
 
 class Linear(Module):
@@ -47,7 +47,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Node) -> Node:
-        shape = np.shape(x.data if isinstance(x, Node) else x)
+        shape = np.shape(as_array(x))
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self.describe()}: expected an input whose last axis has size {self.in_features}, "

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 
 
 class Parameter(Node):
@@ -33,7 +33,7 @@ class Parameter(Node):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        value = data.data if isinstance(data, Node) else np.asarray(data)
+        value = as_array(data)
         if not np.issubdtype(value.dtype, np.floating):
             raise TypeError(f"Parameter: values must be floating point, got dtype {value.dtype}")
         super().__init__(value, requires_grad=requires_grad)
@@ -298,7 +298,7 @@ class Module:
             if key not in state_dict:
                 continue
             raw = state_dict[key]
-            new = raw.data if isinstance(raw, Node) else np.asarray(raw)
+            new = as_array(raw)
             if new.shape != current.shape:
                 wrong.append(f"{key}: checkpoint {new.shape}, model {current.shape}")
             values[key] = new

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygraph import functional as F
-from tinygraph.functional._args import check_flag
-from tinygraph.nn.conv import pair
+from tinygraph.functional._args import check_flag, ntuple
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
 
@@ -21,9 +20,9 @@ class _Pool2d(Module):
     ) -> None:
         super().__init__()
         layer = type(self).__name__
-        self.kernel_size = pair(kernel_size, "kernel_size", layer)
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride", layer)
-        self.padding = pair(padding, "padding", layer)
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", layer)
+        self.stride = self.kernel_size if stride is None else ntuple(stride, 2, "stride", layer)
+        self.padding = ntuple(padding, 2, "padding", layer, minimum=0)
         self.ceil_mode = check_flag(layer, "ceil_mode", ceil_mode)
 
     def extra_repr(self) -> str:
@@ -54,7 +53,7 @@ class MaxPool2d(_Pool2d):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.dilation = pair(dilation, "dilation", "MaxPool2d")
+        self.dilation = ntuple(dilation, 2, "dilation", "MaxPool2d")
         self.return_indices = check_flag("MaxPool2d", "return_indices", return_indices)
 
     def forward(self, x: Node) -> Node | tuple[Node, np.ndarray]:
@@ -116,7 +115,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
-        self.output_size = pair(output_size, "output_size", "AdaptiveAvgPool2d")
+        self.output_size = ntuple(output_size, 2, "output_size", "AdaptiveAvgPool2d")
 
     def forward(self, x: Node) -> Node:
         return F.adaptive_avg_pool2d(x, self.output_size)

@@ -1,12 +1,8 @@
 """Elman recurrent layers: ``RNNCell`` (one time step) and ``RNN`` (unrolled over a sequence).
 
-Unrolling makes one ``rnn_cell`` composite per time step, all sharing the same weights, so
-backpropagation through time is ordinary backward on the unrolled graph, and a rendering shows
-the chain of steps (each step opens up into its affine map and its tanh).
-
-The affine map of a step, ``x·W_ihᵀ + h·W_hhᵀ + b``, is one primitive (``rnn_affine``) rather than
-two matmuls and two adds: an unrolled sequence makes it once per step, and fusing it halves the
-nodes the backward pass walks through (about 20% faster for a 50-step sequence).
+Unrolling makes one ``rnn_cell`` composite (:mod:`tinygraph.functional.recurrent`) per time step,
+all sharing the same weights, so backpropagation through time is ordinary backward on the unrolled
+graph, and a rendering shows the chain of steps.
 """
 
 from __future__ import annotations
@@ -15,73 +11,11 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import ops
+from tinygraph.functional.recurrent import NONLINEARITIES as _NONLINEARITIES
+from tinygraph.functional.recurrent import rnn_cell
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node
-from tinygraph.registry import Sample, composite, primitive
-
-_NONLINEARITIES = {"tanh": ops.tanh, "relu": ops.relu}
-
-
-@primitive(
-    "rnn_affine",
-    formula=(
-        "a = x · W_ihᵀ + h · W_hhᵀ + b   (the weights are passed transposed: Wi = W_ihᵀ, Wh = W_hhᵀ)\n"
-        "∂L/∂x = G Wiᵀ,  ∂L/∂h = G Whᵀ,  ∂L/∂Wi = xᵀ G,  ∂L/∂Wh = hᵀ G,  ∂L/∂b = Σ_batch G"
-    ),
-    vjp=(
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, xp.transpose(wi)),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, xp.transpose(wh)),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(xp.transpose(x), g),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(xp.transpose(h), g),
-        lambda xp, g, z, x, h, wi, wh, b: xp.sum(g, axis=0) if b.ndim == 1 else g,
-    ),
-    samples=(Sample((3, 4), (3, 5), (4, 5), (5, 5), (5,)), Sample((1, 2), (1, 3), (2, 3), (3, 3), (1, 3))),
-)
-def rnn_affine(x, h, wi, wh, b):
-    """The pre-activation of an Elman step, ``x @ wi + h @ wh + b``, for a batch of rows.
-
-    ``x`` (N, input) and ``h`` (N, hidden) are 2-D; ``wi`` (input, hidden) and ``wh`` (hidden,
-    hidden) are the transposed weight matrices; ``b`` broadcasts to (N, hidden).
-    """
-    if np.ndim(x) != 2 or np.ndim(h) != 2:
-        raise ValueError(
-            f"rnn_affine: x and h must be 2-D (batch, features), got shapes {np.shape(x)} and {np.shape(h)}"
-        )
-    return _matmul(x, wi) + _matmul(h, wh) + b
-
-
-def _matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``a @ w``; computed as ``(wᵀ @ aᵀ)ᵀ`` when ``w`` is a transposed view (``W.T`` of a weight).
-
-    For a few rows of ``a``, OpenBLAS's sgemm is about 1.7× slower on a transposed right operand
-    than on a plain one (14 µs against 8 µs for (16, 128) @ (128, 128)ᵀ); the unrolled RNN does
-    this product at every step. Same values, up to the order of the sums.
-    """
-    a, w = np.asarray(a), np.asarray(w)
-    if w.ndim == 2 and a.ndim == 2 and not w.flags.c_contiguous and w.T.flags.c_contiguous:
-        return np.matmul(w.T, a.T).T
-    return np.matmul(a, w)
-
-
-@composite(
-    "rnn_cell",
-    formula="h' = tanh(x · W_ihᵀ + h · W_hhᵀ + b)   (b = b_ih + b_hh; relu instead of tanh if asked)",
-    samples=(
-        Sample((3, 4), (3, 5), (4, 5), (5, 5), (5,)),
-        Sample((2, 4), (2, 5), (4, 5), (5, 5), (5,), nonlinearity="relu", domain="nonzero"),
-    ),
-)
-def rnn_cell(
-    x: Node, h: Node, w_ih_t: Node, w_hh_t: Node, b: Node | float, nonlinearity: str = "tanh"
-) -> Node:
-    """One Elman step: ``h' = tanh(x · W_ihᵀ + h · W_hhᵀ + b)``.
-
-    Takes the weights already transposed (``w_ih_t`` of shape (input, hidden), ``w_hh_t`` of shape
-    (hidden, hidden)) so an unrolled sequence transposes them once, not once per step; ``b`` is
-    ``b_ih + b_hh``, or 0 for a layer without bias.
-    """
-    return _NONLINEARITIES[nonlinearity](rnn_affine(x, h, w_ih_t, w_hh_t, b))
+from tinygraph.node import Node, as_array
 
 
 def _check_nonlinearity(layer: str, nonlinearity: str) -> str:
@@ -91,7 +25,7 @@ def _check_nonlinearity(layer: str, nonlinearity: str) -> str:
 
 
 def _shape(x: object) -> tuple[int, ...]:
-    return np.shape(x.data if isinstance(x, Node) else x)
+    return np.shape(as_array(x))
 
 
 class RNNCell(Module):

@@ -1,13 +1,11 @@
 """All primitive ops, and the two namespaces their local-derivative rules compute with.
 
 ``ARRAY`` holds each primitive's numpy forward (raw arrays: the fast backward pass) and ``GRAPH``
-each primitive's recording function (Nodes: ``create_graph=True``). Both are read off the
-registry, so a rule written as ``xp.sum_to(g, shape)`` means the same op either way.
+each primitive's recording function (Nodes: ``create_graph=True``). The registry fills both as each
+primitive is declared, so a rule written as ``xp.sum_to(g, shape)`` means the same op either way.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from tinygraph.ops.elementwise import (
     abs,
@@ -35,6 +33,7 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
+from tinygraph.ops.fused import affine, rnn_affine, softmax_cross_entropy
 from tinygraph.ops.linalg import matmul
 from tinygraph.ops.reductions import max, mean, min, sum
 from tinygraph.ops.shape import (
@@ -82,15 +81,21 @@ from tinygraph.ops.unary import (
 )  # fmt: skip
 from tinygraph.ops.composites import logaddexp, masked_fill, pad_mode, repeat_interleave, std, var
 
+# PyTorch's scatter_add(x, dim, index, src), for Node.scatter_add (``ops.scatter_add`` is the
+# index-array primitive that getitem's gradient uses).
+from tinygraph.ops.indexing import scatter_add as scatter_add_dim
+
 # isort: on
-from tinygraph.registry import REGISTRY, accept_torch_names
+from tinygraph.registry import ARRAY, GRAPH, accept_torch_names
 
 __all__ = [
-    "abs", "add", "astype", "broadcast_to", "concatenate", "div", "equal", "exp", "expand_dims",
-    "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "relu",
-    "reshape", "scatter_add", "sigmoid", "sign", "sliding_window", "sqrt", "squeeze", "stack", "sub",
-    "sum", "sum_to", "tanh", "transpose", "where",
+    "ARRAY", "GRAPH",
+    "abs", "add", "affine", "astype", "broadcast_to", "concatenate", "div", "equal", "exp",
+    "expand_dims", "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal",
+    "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad",
+    "pow", "relu", "reshape", "rnn_affine", "scatter_add", "sigmoid", "sign", "sliding_window",
+    "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh",
+    "transpose", "where",
 ]  # fmt: skip
 
 # numpy ufunc name -> tinygraph op, for Node.__array_ufunc__ (``np.ones(3) + node``, ``np.exp(node)``).
@@ -102,15 +107,6 @@ UFUNC_OPS = {
     "sign": sign,
 }  # fmt: skip
 
-
-def _namespace(attr: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        **{name: getattr(op, attr) for name, op in REGISTRY.items() if op.kind == "primitive"}
-    )
-
-
-ARRAY = _namespace("forward")
-GRAPH = _namespace("function")
 
 # Tensor ops of issue #14.
 __all__ += [
@@ -160,6 +156,7 @@ __all__ += [
     "roll",
     "round",
     "scatter_add_along",
+    "scatter_add_dim",
     "sin",
     "sinh",
     "split",

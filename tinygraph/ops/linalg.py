@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygraph import _scratch
-from tinygraph.node import Node
+from tinygraph import _blas
 from tinygraph.ops.axes import matrix_transpose_axes
 from tinygraph.registry import Sample, primitive
 
@@ -19,53 +18,15 @@ def _col(xp, a):
     return xp.reshape(a, a.shape + (1,))
 
 
-def _is_transposed_matrix(a) -> bool:
-    """True for a 2-D operand stored column-major (typically ``w.T`` of a row-major ``w``).
-
-    A layout check only (no value is read), so rules may branch on it on arrays and Nodes alike.
-    """
-    value = a.data if isinstance(a, Node) else a
-    flags = getattr(value, "flags", None)
-    return value.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
-
-
-def _long_product(a, b) -> bool:
-    """True when the 2-D product ``a @ b`` is faster formed the other way round, as ``(bᵀ aᵀ)ᵀ``.
-
-    A shape and layout check only (no value is read), so rules may branch on it for arrays and
-    Nodes alike. It holds for a *small, wide* result (m, k) of a *long* contraction n — n > m,
-    n > k and m < k, as for a weight gradient summed over every position of a batch — when ``b``
-    is stored transposed (``yᵀ`` of a row-major ``y``, the usual case in ``G @ Yᵀ``). OpenBLAS then
-    forms the tall (k, m) product ``bᵀ aᵀ`` up to 3.8× faster (float32, 2 threads; results from
-    8×9 to 100×128, contractions 1K–25K: never more than 5% slower, a tie for the tiniest). The
-    result comes back as a column-major view; being small, it costs at most a small copy later.
-    Other operand layouts showed no consistent winner, and large results keep the orientation the
-    next op expects, so neither is touched.
-    """
-    (m, n), k = a.shape, b.shape[-1]
-    return n > m and n > k and m < k and _is_transposed_matrix(b)
-
-
-def _product(xp, a, b):
-    """``a @ b`` for 2-D operands, formed as ``(bᵀ aᵀ)ᵀ`` when :func:`_long_product` says so."""
-    if _long_product(a, b):
-        return _mT(xp, xp.matmul(_mT(xp, b), _mT(xp, a)))
-    return xp.matmul(a, b)
-
-
-# Each gradient is computed in its operand's memory layout (PyTorch's "gradient layout contract"):
-# for a transposed weight (x @ w.T, as in linear layers) the gradient (Gᵀ X)ᵀ is then a view of a
-# row-major array, and the leaf copy that owns it is a plain copy, not a strided transpose. A small
-# 2-D gradient is formed in whichever orientation is faster (:func:`_product`).
+# The 2-D gradients are formed by _blas.product, in their operand's memory layout and in whichever
+# orientation BLAS forms faster: the same values as the plain product (tests/test_conv_layouts.py).
 def _matmul_vjp_x(xp, g, z, x, y):
     if y.ndim == 1:
         return g * y if x.ndim == 1 else _col(xp, g) * y
     if x.ndim == 1:
         return xp.reshape(xp.matmul(y, _col(xp, g)), y.shape[:-1])
     if g.ndim == 2:
-        if _is_transposed_matrix(x):
-            return _mT(xp, _product(xp, y, _mT(xp, g)))
-        return _product(xp, g, _mT(xp, y))
+        return _blas.product(xp, g, y, b_t=True, like=x)  # G @ Yᵀ
     return xp.matmul(g, _mT(xp, y))
 
 
@@ -75,9 +36,7 @@ def _matmul_vjp_y(xp, g, z, x, y):
     if y.ndim == 1:
         return xp.reshape(xp.matmul(_mT(xp, x), _col(xp, g)), x.shape[:-2] + (x.shape[-1],))
     if g.ndim == 2:
-        if _is_transposed_matrix(y):
-            return _mT(xp, _product(xp, _mT(xp, g), x))
-        return _product(xp, _mT(xp, x), g)
+        return _blas.product(xp, x, g, a_t=True, like=y)  # Xᵀ @ G
     return xp.matmul(_mT(xp, x), g)
 
 
@@ -100,41 +59,9 @@ def _matmul_vjp_y(xp, g, z, x, y):
 def matmul(x, y):
     """Matrix product ``x @ y`` with numpy's rules for 1-D and batched (broadcast) operands."""
     try:
-        if (  # a large product of two matrices (conv's im2col): into reusable memory
-            type(x) is np.ndarray
-            and type(y) is np.ndarray
-            and x.ndim == 2
-            and y.ndim == 2
-            and x.shape[0] * y.shape[1] * x.itemsize >= _scratch.MIN_BYTES
-        ):
-            return np.matmul(x, y, out=_product_memory(x.shape[0], y.shape[1], np.result_type(x, y)))
-        return np.matmul(x, y)
+        return _blas.matmul(x, y)  # a large product into reusable memory
     except ValueError as exc:
         raise ValueError(_matmul_mismatch(np.shape(x), np.shape(y)) or str(exc)) from exc
-
-
-# A large product whose rows are a multiple of this many bytes long gets its rows padded apart by
-# one cache line (see _product_memory).
-_ALIASING_ROW_BYTES = 2048
-_ROW_PAD_BYTES = 64
-
-
-def _product_memory(m: int, n: int, dtype: np.dtype) -> np.ndarray:
-    """Reusable memory for a large (m, n) product, its rows padded apart when their length aliases.
-
-    BLAS writes its result a few rows at a time. When a row is a multiple of 2 KiB long (n a
-    multiple of a power of two, as N·OH·OW = 16·32·32 in conv2d's im2col product), those rows map
-    to the same few cache sets and evict each other: one cache line of padding per row makes such
-    products up to 1.9× faster (OpenBLAS sgemm, (m, k) @ (k, n) for six m×k from 16×72 to 64×576, n
-    from 1K to 32K), and other row lengths gain nothing from it, so they are left alone. The result
-    is then a view with a row stride of ``n + pad`` elements instead of a C-contiguous array: equal
-    values (the same BLAS kernel computes each element), read by every op as any strided view.
-    """
-    dtype = np.dtype(dtype)
-    if (n * dtype.itemsize) % _ALIASING_ROW_BYTES:
-        return _scratch.empty((m, n), dtype)
-    pad = max(1, _ROW_PAD_BYTES // dtype.itemsize)
-    return _scratch.empty((m, n + pad), dtype)[:, :n]
 
 
 def _matmul_mismatch(xs: tuple[int, ...], ys: tuple[int, ...]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygraph import _scratch
-from tinygraph.node import Node
+from tinygraph.node import Node, as_array
 from tinygraph.ops.axes import normalize_axes, sum_to_axes
 from tinygraph.registry import Sample, primitive
 
@@ -184,9 +184,7 @@ def pad(x, pad_width):
 
 
 def _concat_slice(g, xs, axis, index):
-    axis = normalize_axes(axis, np.ndim(xs[0]) if not isinstance(xs[0], Node) else xs[0].ndim, "concatenate")[
-        0
-    ]
+    axis = normalize_axes(axis, np.ndim(as_array(xs[0])), "concatenate")[0]
     start = 0
     for x in xs[:index]:
         start += x.shape[axis]
@@ -219,7 +217,7 @@ def stack(*xs, axis=0):
 
 def flatten(x, start_axis: int = 0, end_axis: int = -1):
     """Merge axes ``start_axis..end_axis`` into one (all of them by default), through ``reshape``."""
-    shape = x.shape if isinstance(x, Node) else np.shape(x)
+    shape = np.shape(as_array(x))
     if len(shape) == 0:
         return reshape(x, (1,))
     start, end = (
@@ -236,14 +234,14 @@ def flatten(x, start_axis: int = 0, end_axis: int = -1):
 
 def expand_dims(x, axis: int):
     """Insert a length-1 axis at ``axis``, through ``reshape``."""
-    shape = x.shape if isinstance(x, Node) else np.shape(x)
+    shape = np.shape(as_array(x))
     axis = normalize_axes((axis,), len(shape) + 1, "expand_dims")[0]
     return reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
 def squeeze(x, axis=None):
     """Remove length-1 axes (all of them, or those in ``axis``), through ``reshape``."""
-    shape = x.shape if isinstance(x, Node) else np.shape(x)
+    shape = np.shape(as_array(x))
     axes = (
         normalize_axes(axis, len(shape), "squeeze")
         if axis is not None

@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from tinygraph.optim import Optimizer
+from tinygraph.optim.optimizers import Optimizer
 
 __all__ = [
     "CosineAnnealingLR",

@@ -172,14 +172,11 @@ def attr_text(attrs: dict[str, Any] | None, width: int = 48, limit: int = 400) -
 
     Each attribute is written in full (an attribute longer than ``limit`` characters, such as a
     large array, is cut with ``…``); attributes are joined with ``, `` and the text is broken
-    into lines between attributes so that no line is much longer than ``width``. What a primitive
-    saved for its backward (``saved``) is not an attribute and is left out.
+    into lines between attributes so that no line is much longer than ``width``.
     """
     if not attrs:
         return ""
-    parts = [
-        f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False and k != "saved"
-    ]
+    parts = [f"{k}={_attr_value(v)}" for k, v in attrs.items() if v is not None and v is not False]
     parts = [p if len(p) <= limit else p[: limit - 1] + "…" for p in parts]
     lines: list[str] = []
     for p in parts:

@@ -21,7 +21,7 @@ from typing import Any
 
 from tinygraph._state import ScopeFrame, decompose, set_grad_enabled, within
 from tinygraph.autodiff import toposort
-from tinygraph.node import Node
+from tinygraph.node import Node, fill
 from tinygraph.registry import REGISTRY
 from tinygraph.view.labels import short
 
@@ -174,7 +174,7 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
     Returns the roots to draw, and ``id(old node) -> new node`` for every node replaced or copied.
     """
     order = toposort(roots, only_requires_grad=False)
-    fused = [n for n in order if n._op is not None and n.scope and n.scope[-1].name == n._op.fuses]
+    fused = [n for n in order if n._opdef is not None and n.scope and n.scope[-1].name == n._opdef.fuses]
     if not fused:
         return roots, {}
     is_open = opener(expand, {id(f): f for n in order if n.scope for f in n.scope}.values(), caller)
@@ -183,13 +183,13 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
         return roots, {}
     new: dict[int, Node] = {}
     for node in order:
-        if node._op is None:
+        if node._opdef is None:
             continue
         parents = tuple(new.get(id(p), p) for p in node.parents)
         if id(node) in opening:
-            attrs = {k: v for k, v in (node.attrs or {}).items() if k != "saved"}
+            attrs = node.attrs or {}
             with decompose(), within(node.scope[:-1]), set_grad_enabled(True):
-                out = REGISTRY[node._op.fuses].function(*parents, **attrs)
+                out = REGISTRY[node._opdef.fuses].graph_fn(*parents, **attrs)
             out.name = node.name
             new[id(node)] = out
         elif any(p is not q for p, q in zip(parents, node.parents)):
@@ -200,10 +200,8 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
 def _with_parents(node: Node, parents: tuple[Node, ...]) -> Node:
     """A copy of the recorded ``node`` whose inputs are ``parents``."""
     copy = Node.__new__(Node)
-    for slot in ("_value", "_op", "attrs", "name", "requires_grad", "scope"):
-        setattr(copy, slot, getattr(node, slot))
-    copy._grad = copy._gacc = None
-    copy.parents = parents
+    n = node
+    fill(copy, n._value, n.requires_grad, n._opdef, parents, n.attrs, n.saved, n.name, n.scope, n._constant)
     return copy
 
 
