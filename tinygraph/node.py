@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygraph._state import STATE, ScopeFrame, scope_path
+from tinygraph._state import ScopeFrame, scope_now, scope_path
 
 if TYPE_CHECKING:
     from tinygraph.registry import OpDef
@@ -81,7 +81,7 @@ class Node:
         self.parents: tuple[Node, ...] = ()
         self.attrs: dict[str, Any] | None = None
         self.name = name
-        self.scope: tuple[ScopeFrame, ...] | None = STATE.scope
+        self.scope: tuple[ScopeFrame, ...] | None = scope_now()
         self._gacc = None
 
     # ------------------------------------------------------------------ value access

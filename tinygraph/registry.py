@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph._state import STATE, ScopeFrame, in_scope, scope_path
+from tinygraph._state import ScopeFrame, anomaly_now, grad_enabled_now, in_scope, scope_now, scope_path
 from tinygraph.errors import AnomalyError, OpError, TinygraphError
 from tinygraph.node import Constant, Node
 
@@ -162,7 +162,7 @@ def constant(value: Any) -> Node:
     node.parents = ()
     node.attrs = None
     node.name = None
-    node.scope = STATE.scope
+    node.scope = scope_now()
     node._gacc = None
     return node
 
@@ -185,7 +185,7 @@ def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
     message = str(exc)
     if not message.startswith(f"{opdef.name}:"):
         message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
-    path = scope_path(STATE.scope)
+    path = scope_path(scope_now())
     return OpError(f"{message} (inside {path})" if path else message)
 
 
@@ -228,14 +228,13 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         value, saved = value
         attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
 
-    state = STATE
     node = Node.__new__(Node)
     node._value = value
     node._grad = None
     node.name = None
-    node.scope = state.scope
+    node.scope = frames = scope_now()  # this thread's switches (tinygraph._state)
     node._gacc = None
-    if state.grad_enabled:
+    if grad_enabled_now():
         node._op = opdef
         node.parents = parents
         node.attrs = attrs
@@ -251,8 +250,8 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         node.parents = ()
         node.attrs = None
         node.requires_grad = False
-    if state.anomaly:
-        check_finite(value, opdef, "forward", values, state.scope)
+    if anomaly_now():
+        check_finite(value, opdef, "forward", values, frames)
     return node
 
 
