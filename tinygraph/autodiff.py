@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph import _scratch
+from tinygraph import _inplace, _scratch
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
 from tinygraph.node import Node, as_array
@@ -128,6 +128,8 @@ def _propagate(
     gc.disable()
     try:
         order = toposort(roots)
+        if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
+            _inplace.check_unmodified(order)
         xp = GRAPH if create_graph else ARRAY
         captured: dict[int, Any] = {}
         anomaly = STATE.anomaly
@@ -180,6 +182,8 @@ def _propagate(
     finally:
         for node in order:
             node._gacc = None
+            if node._op is None:
+                _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
         if gc_was_enabled:
             gc.enable()
     return captured

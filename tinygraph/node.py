@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygraph import _inplace
+from tinygraph._inputs import check_numeric, refuse_node_sequence
 from tinygraph._state import ScopeFrame, scope_now, scope_path
 
 if TYPE_CHECKING:
     from tinygraph.registry import OpDef
+
+
+def _guarded(node: Node, value: np.ndarray) -> np.ndarray:
+    """``node.data`` for a value backward will read: a view whose writes name the node."""
+    if node._op is None and not _inplace.is_locked(value):
+        return value  # a user's own read-only array
+    return _inplace.guarded_view(value, node)
 
 
 def as_array(value: Any) -> np.ndarray:
@@ -69,7 +78,12 @@ class Node:
         requires_grad: bool = False,
         name: str | None = None,
     ) -> None:
-        value = data._value if isinstance(data, Node) else np.asarray(data)
+        if isinstance(data, Node):
+            value = data._value
+        else:
+            refuse_node_sequence(data, "tensor")
+            value = np.asarray(data)
+            check_numeric(value, "tensor")
         if requires_grad and not np.issubdtype(value.dtype, np.inexact):
             raise TypeError(
                 f"tensor: only floating point tensors can require gradients, got dtype {value.dtype}"
@@ -91,12 +105,18 @@ class Node:
         value = self._value
         if type(value) is not np.ndarray:
             value = self._value = np.asarray(value)
+        if (self._op is not None and self.requires_grad) or not value.flags.writeable:
+            return _guarded(self, value)  # read by a pending backward: a read-only view
         return value
 
     @data.setter
     def data(self, value: Any) -> None:
-        new = np.asarray(value)
         old = self._value
+        if isinstance(value, _inplace.RecordedValue) and value.base is old and value.shape == np.shape(old):
+            return  # ``x.data -= u``: the in-place operator already wrote into the value
+        new = np.asarray(value)
+        if _inplace.is_locked(old):
+            _inplace.mark_modified(self)  # a recorded graph still reads the old value
         if new.shape != np.shape(old):
             raise ValueError(
                 f"data: cannot replace a value of shape {np.shape(old)} with one of shape {new.shape}"

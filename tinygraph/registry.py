@@ -44,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph import _inplace
+from tinygraph._inputs import FLOAT64, float32_unless_float64_input, refuse_node_sequence
 from tinygraph._state import ScopeFrame, anomaly_now, grad_enabled_now, in_scope, scope_now, scope_path
-from tinygraph.errors import AnomalyError, OpError, TinygraphError
+from tinygraph.errors import AnomalyError, OpError, TinygraphError, op_error_class
 from tinygraph.node import Constant, Node
 
 Rule = Callable[..., Any]
@@ -153,9 +155,10 @@ def constant(value: Any) -> Node:
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
     """
     node = Constant.__new__(Constant)
-    node._value = (
-        value if isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)) else np.asarray(value)
-    )
+    if not isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)):
+        refuse_node_sequence(value, "op input")  # np.asarray would drop the Nodes' graph
+        value = np.asarray(value)
+    node._value = value
     node._grad = None
     node.requires_grad = False
     node._op = None
@@ -186,7 +189,7 @@ def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
     if not message.startswith(f"{opdef.name}:"):
         message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
     path = scope_path(scope_now())
-    return OpError(f"{message} (inside {path})" if path else message)
+    return op_error_class(exc)(f"{message} (inside {path})" if path else message)
 
 
 def _where(opdef: OpDef, frames: tuple[ScopeFrame, ...] | None) -> str:
@@ -227,6 +230,8 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
     if opdef.saves:
         value, saved = value
         attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
+    if getattr(value, "dtype", None) is FLOAT64:  # numpy's int → float64 promotion: float32 unless
+        value = float32_unless_float64_input(value, values, opdef.name)  # a float64 came in
 
     node = Node.__new__(Node)
     node._value = value
@@ -243,7 +248,8 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
             for p in parents:
                 if p.requires_grad:
                     requires = True
-                    break
+                    if p._op is None and type(p._value) is np.ndarray:
+                        _inplace.lock(p._value, p)  # read-only until a backward has read it
         node.requires_grad = requires
     else:
         node._op = None

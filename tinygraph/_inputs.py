@@ -1,0 +1,69 @@
+"""Checks on what may become a node's value, shared by ``Node`` and the ops' operand wrapping.
+
+A node holds numbers: bools, ints or floats. Strings, objects and complex numbers are refused
+(complex arithmetic would need conjugated gradients, which no rule computes). A list or tuple
+holding Nodes is refused where an array is expected: turning it into an array would silently
+drop the Nodes' graph (their gradients would be lost); ``tg.stack`` keeps it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned int, float
+
+
+def check_numeric(value: np.ndarray, where: str) -> None:
+    """Raise TypeError unless ``value`` (an ndarray) holds bools, ints or floats."""
+    if value.dtype.kind not in NUMERIC_KINDS:
+        what = "complex numbers" if value.dtype.kind == "c" else f"{value.dtype} values"
+        raise TypeError(
+            f"{where}: cannot hold {what} (dtype {value.dtype}); tinygraph nodes hold real numbers "
+            "(bool, int or float)"
+        )
+
+
+def holds_node(value: Any) -> bool:
+    """True when the list or tuple ``value`` (or one nested in it) holds a Node."""
+    from tinygraph.node import Node
+
+    stack = [value]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, Node):
+                return True
+            if type(item) in (list, tuple):
+                stack.append(item)
+    return False
+
+
+def refuse_node_sequence(value: Any, where: str) -> None:
+    """Raise TypeError when ``value`` is a list or tuple holding Nodes (it would lose their graph)."""
+    if type(value) in (list, tuple) and holds_node(value):
+        raise TypeError(
+            f"{where}: got a {type(value).__name__} holding Nodes where an array is expected; making an "
+            "array of it would drop their graph (and gradients). Combine them with tg.stack([...]) "
+            "(or tg.concatenate) first"
+        )
+
+
+FLOAT64 = np.dtype(np.float64)
+_FLOAT64_SOURCES = (np.ndarray, np.generic)
+
+
+def float32_unless_float64_input(value: Any, inputs: Any, op: str) -> Any:
+    """``value`` (an op's float64 result) as float32 unless an input was float64 itself.
+
+    The rule, as PyTorch's: Python floats are float32, so integer maths that yields floats
+    (``int_tensor + 0.5``, ``int / int``, ``exp(int)``, ``0.7 ** int``, ``maximum(int64, float32)``)
+    gives float32, where numpy would give float64; float64 comes only from float64 inputs (and from
+    an explicit ``astype``).
+    """
+    if op == "astype":
+        return value
+    for v in inputs:
+        if isinstance(v, _FLOAT64_SOURCES) and v.dtype == FLOAT64:
+            return value
+    return value.astype(np.float32)
