@@ -50,6 +50,8 @@ def refuse_node_sequence(value: Any, where: str) -> None:
 
 
 FLOAT64 = np.dtype(np.float64)
+FLOAT64_SCALAR = np.float64  # bound to module names, for the hot path's identity checks
+NDARRAY = np.ndarray
 _FLOAT64_SOURCES = (np.ndarray, np.generic)
 
 

@@ -135,6 +135,8 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         arrays = _arrays.setdefault(key, [])
         array = _idle(arrays)
         if array is not None:
+            if not array.flags.writeable:  # made read-only while a leaf held it (tinygraph._inplace)
+                array.flags.writeable = True
             return array
         array = np.empty(shape, dtype)
         if len(arrays) < MAX_PER_KEY and _kept_bytes + nbytes <= MAX_BYTES:

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygraph import _inplace
 from tinygraph._inputs import check_numeric, refuse_node_sequence
-from tinygraph._state import ScopeFrame, scope_now, scope_path
+from tinygraph._state import ScopeFrame, scope_path, switches_now
 
 if TYPE_CHECKING:
     from tinygraph.registry import OpDef
@@ -95,7 +95,7 @@ class Node:
         self.parents: tuple[Node, ...] = ()
         self.attrs: dict[str, Any] | None = None
         self.name = name
-        self.scope: tuple[ScopeFrame, ...] | None = scope_now()
+        self.scope: tuple[ScopeFrame, ...] | None = switches_now().scope
         self._gacc = None
 
     # ------------------------------------------------------------------ value access

@@ -45,8 +45,14 @@ from typing import Any
 import numpy as np
 
 from tinygraph import _inplace
-from tinygraph._inputs import FLOAT64, float32_unless_float64_input, refuse_node_sequence
-from tinygraph._state import ScopeFrame, anomaly_now, grad_enabled_now, in_scope, scope_now, scope_path
+from tinygraph._inputs import (
+    FLOAT64,
+    FLOAT64_SCALAR,
+    NDARRAY,
+    float32_unless_float64_input,
+    refuse_node_sequence,
+)
+from tinygraph._state import ScopeFrame, in_scope, scope_path, switches_now
 from tinygraph.errors import AnomalyError, OpError, TinygraphError, op_error_class
 from tinygraph.node import Constant, Node
 
@@ -165,7 +171,7 @@ def constant(value: Any) -> Node:
     node.parents = ()
     node.attrs = None
     node.name = None
-    node.scope = scope_now()
+    node.scope = switches_now().scope
     node._gacc = None
     return node
 
@@ -188,7 +194,7 @@ def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
     message = str(exc)
     if not message.startswith(f"{opdef.name}:"):
         message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
-    path = scope_path(scope_now())
+    path = scope_path(switches_now().scope)
     return op_error_class(exc)(f"{message} (inside {path})" if path else message)
 
 
@@ -230,16 +236,19 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
     if opdef.saves:
         value, saved = value
         attrs = {**attrs, "saved": saved} if attrs else {"saved": saved}
-    if getattr(value, "dtype", None) is FLOAT64:  # numpy's int → float64 promotion: float32 unless
-        value = float32_unless_float64_input(value, values, opdef.name)  # a float64 came in
+    kind = value.__class__  # (a numpy scalar's .dtype is slow: its class says it; names bound once)
+    if kind is FLOAT64_SCALAR or (kind is NDARRAY and value.dtype is FLOAT64):
+        # numpy's int → float64 promotion: float32 unless a float64 came in (tinygraph._inputs)
+        value = float32_unless_float64_input(value, values, opdef.name)
 
     node = Node.__new__(Node)
     node._value = value
     node._grad = None
     node.name = None
-    node.scope = frames = scope_now()  # this thread's switches (tinygraph._state)
+    switches = switches_now()  # this thread's (tinygraph._state)
+    node.scope = frames = switches.scope
     node._gacc = None
-    if grad_enabled_now():
+    if switches.grad_enabled:
         node._op = opdef
         node.parents = parents
         node.attrs = attrs
@@ -256,7 +265,7 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
         node.parents = ()
         node.attrs = None
         node.requires_grad = False
-    if anomaly_now():
+    if switches.anomaly:
         check_finite(value, opdef, "forward", values, frames)
     return node
 
