@@ -313,3 +313,24 @@ def test_wrong_types_give_an_error_that_is_also_a_type_error():
     with pytest.raises(TypeError) as info:
         tg.ones(3) + "a"
     assert isinstance(info.value, tg.OpError)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps)])
+def test_an_optimizer_step_after_an_extra_forward_without_backward_works(make):
+    tg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = make(model.parameters())
+    x = tg.tensor(np.ones((4, 3), np.float32))
+    model(x).sum().backward()
+    expected = nn.Linear(3, 2)
+    expected.load_state_dict(model.state_dict())
+    reference = make(expected.parameters())
+    for p, q in zip(expected.parameters(), model.parameters()):
+        p.grad = q.grad.copy()
+    reference.step()
+    stale = model(x).sum()  # e.g. a logged evaluation, recorded, never backpropagated
+    opt.step()
+    for p, q in zip(expected.parameters(), model.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    with pytest.raises(InPlaceError):
+        stale.backward()
