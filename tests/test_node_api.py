@@ -51,7 +51,7 @@ def test_attributes():
 def test_scalar_values_are_handed_out_as_ndarrays():
     x = tg.tensor(2.0, requires_grad=True)
     y = x * 3.0 + 1.0
-    assert type(y.data) is np.ndarray and y.data.shape == () and y.data.dtype == np.float32
+    assert isinstance(y.data, np.ndarray) and y.data.shape == () and y.data.dtype == np.float32
     y.backward()
     assert type(x.grad) is np.ndarray and x.grad.dtype == np.float32 and x.grad == 3.0
 

@@ -8,14 +8,18 @@ in flight — keeps a reference to it (numpy views refer to their base), so the 
 says exactly when no one can observe the reuse.
 
 Only arrays of at least ``MIN_BYTES`` are pooled; at most ``MAX_PER_KEY`` per shape and dtype and
-``MAX_BYTES`` in all are kept. :func:`clear` releases them. Not thread-safe (neither is recording a
-graph).
+``MAX_BYTES`` in all are kept. :func:`clear` releases them.
+
+Thread-safe: one lock makes "find an idle array and hand it out" a single step, so two threads can
+never be handed the same idle array (once handed out, the caller's reference makes it look busy to
+everyone else). The lock is taken only for pooled (large) arrays.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import threading
 
 import numpy as np
 
@@ -25,6 +29,7 @@ MAX_BYTES = 1 << 29
 
 _arrays: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
 _kept_bytes = 0
+_lock = threading.Lock()
 
 
 def _idle(arrays: list[np.ndarray]) -> np.ndarray | None:
@@ -124,17 +129,20 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
-    key = (shape, dtype)
-    arrays = _arrays.setdefault(key, [])
-    array = _idle(arrays)
-    if array is not None:
-        return array
-    array = np.empty(shape, dtype)
     global _kept_bytes
-    if len(arrays) < MAX_PER_KEY and _kept_bytes + nbytes <= MAX_BYTES:
-        arrays.append(array)
-        _kept_bytes += nbytes
-    return array
+    key = (shape, dtype)
+    with _lock:
+        arrays = _arrays.setdefault(key, [])
+        array = _idle(arrays)
+        if array is not None:
+            if not array.flags.writeable:  # made read-only while a leaf held it (tinygraph._inplace)
+                array.flags.writeable = True
+            return array
+        array = np.empty(shape, dtype)
+        if len(arrays) < MAX_PER_KEY and _kept_bytes + nbytes <= MAX_BYTES:
+            arrays.append(array)
+            _kept_bytes += nbytes
+        return array
 
 
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -147,5 +155,6 @@ def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 def clear() -> None:
     """Release every pooled array (arrays still in use stay valid: they are only forgotten)."""
     global _kept_bytes
-    _arrays.clear()
-    _kept_bytes = 0
+    with _lock:
+        _arrays.clear()
+        _kept_bytes = 0

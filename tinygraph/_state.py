@@ -1,15 +1,27 @@
-"""Process-wide switches: gradient recording, anomaly detection, fused composites and the scope stack.
+"""Per-thread switches: gradient recording, anomaly detection, fused composites and the scope stack.
 
-They live in one small object so the hot path reads them with a single attribute lookup.
+They live in one immutable :class:`Switches` object held by a :class:`contextvars.ContextVar`, as
+numpy's ``errstate`` and Python's ``decimal`` context are: changing a switch sets a new object.
+So every thread sees its own switches, starting from the defaults (recording on, anomaly mode off,
+no scope) as PyTorch's grad mode does: ``no_grad()`` in one thread, or the recording switch a
+``backward()`` turns off while it runs, never changes what another thread records (and an asyncio
+task gets its own copy too).
+
+The per-op hot path reads them with one call and plain slot reads
+(``sw = switches_now(); sw.grad_enabled``); :data:`STATE` reads one switch as an attribute
+(``STATE.grad_enabled``) elsewhere.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+
+import numpy as np
 
 
 class ScopeFrame:
@@ -25,16 +37,51 @@ class ScopeFrame:
         return f"{self.name}#{self.call_id}"
 
 
-class _State:
+class Switches:
+    """The switches of one thread (immutable: a change makes a new object)."""
+
     __slots__ = ("anomaly", "decompose", "grad_enabled", "scope")
 
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
+    def __init__(
+        self,
+        grad_enabled: bool = True,
+        anomaly: bool = False,
+        decompose: bool = False,
+        scope: tuple[ScopeFrame, ...] | None = None,
+    ) -> None:
+        object.__setattr__(self, "grad_enabled", grad_enabled)
+        object.__setattr__(self, "anomaly", anomaly)
         # True inside `decompose()`: composites with a fused primitive record their definition.
-        self.decompose = False
+        object.__setattr__(self, "decompose", decompose)
         # Tuple of ScopeFrame, outermost first; None at top level (the common case).
-        self.scope: tuple[ScopeFrame, ...] | None = None
+        object.__setattr__(self, "scope", scope)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("tinygraph's switches change only through no_grad(), scope(), ... blocks")
+
+    def replace(self, **changes: Any) -> Switches:
+        """A copy with ``changes`` applied."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return Switches(**{**fields, **changes})
+
+
+_SWITCHES: contextvars.ContextVar[Switches] = contextvars.ContextVar("tinygraph_switches", default=Switches())  # noqa: B039 (immutable)
+
+#: The calling thread's :class:`Switches` (a bound method: the hot path's one call).
+switches_now: Callable[[], Switches] = _SWITCHES.get
+
+
+class _State:
+    """The calling thread's switches, read as attributes: ``STATE.grad_enabled``, ``STATE.anomaly``,
+    ``STATE.decompose``, ``STATE.scope``. Read-only: change them with the context managers below."""
+
+    __slots__ = ()
+
+    def __getattr__(self, switch: str) -> Any:
+        return getattr(_SWITCHES.get(), switch)
+
+    def __setattr__(self, switch: str, value: Any) -> None:
+        raise AttributeError("tinygraph's switches change only through no_grad(), scope(), ... blocks")
 
 
 STATE = _State()
@@ -44,23 +91,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_grad_enabled() -> bool:
-    """Return True when ops record the graph for backward (the default)."""
-    return STATE.grad_enabled
+    """Return True when ops record the graph for backward in this thread (the default)."""
+    return _SWITCHES.get().grad_enabled
 
 
 @contextlib.contextmanager
 def _switched(switch: str, value: Any) -> Iterator[None]:
     """Set the switch ``STATE.<switch>`` to ``value`` inside the block, and restore it after."""
-    previous = getattr(STATE, switch)
-    setattr(STATE, switch, value)
+    token = _SWITCHES.set(_SWITCHES.get().replace(**{switch: value}))
     try:
         yield
     finally:
-        setattr(STATE, switch, previous)
+        _SWITCHES.reset(token)
 
 
 def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager[None]:
-    """Context manager that turns graph recording on or off inside its block."""
+    """Context manager that turns graph recording on or off inside its block (this thread only).
+
+    Raises
+    ------
+    TypeError
+        When ``enabled`` is not a bool (``"no"`` would otherwise read as True).
+    """
+    if not isinstance(enabled, (bool, np.bool_)):
+        raise TypeError(f"set_grad_enabled: expects True or False, got {type(enabled).__name__} {enabled!r}")
     return _switched("grad_enabled", bool(enabled))
 
 
@@ -114,22 +168,22 @@ def within(frames: tuple[ScopeFrame, ...] | None) -> contextlib.AbstractContextM
     return _switched("scope", frames or None)
 
 
-def _push_scope(name: str) -> tuple[ScopeFrame, tuple[ScopeFrame, ...] | None]:
-    """Enter a new call of composite ``name``; returns the frame and the scope to restore."""
+def _push_scope(name: str) -> tuple[ScopeFrame, contextvars.Token[Switches]]:
+    """Enter a new call of composite ``name``; returns the frame and the token that restores the scope."""
     frame = ScopeFrame(name, next(_call_ids))
-    previous = STATE.scope
-    STATE.scope = (frame,) if previous is None else previous + (frame,)
-    return frame, previous
+    switches = _SWITCHES.get()
+    previous = switches.scope
+    return frame, _SWITCHES.set(switches.replace(scope=(frame,) if previous is None else previous + (frame,)))
 
 
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[ScopeFrame]:
     """Record every node made inside the block as part of one call of the composite ``name``."""
-    frame, previous = _push_scope(name)
+    frame, token = _push_scope(name)
     try:
         yield frame
     finally:
-        STATE.scope = previous
+        _SWITCHES.reset(token)
 
 
 def scope_path(frames: tuple[ScopeFrame, ...] | None) -> str:
@@ -143,11 +197,11 @@ def in_scope(name: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            _, previous = _push_scope(name)  # inlined rather than `with scope(...)`: half the cost
+            _, token = _push_scope(name)  # inlined rather than `with scope(...)`: half the cost
             try:
                 return fn(*args, **kwargs)
             finally:
-                STATE.scope = previous
+                _SWITCHES.reset(token)
 
         return wrapper  # type: ignore[return-value]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph import _scratch, ops
+from tinygraph import _inplace, _scratch, ops
 from tinygraph._state import STATE, set_grad_enabled
 from tinygraph.errors import BackwardError
 from tinygraph.node import Node, as_array, bind_engine
@@ -141,6 +141,8 @@ def _propagate(
     gc.disable()
     try:
         order = toposort(roots)
+        if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
+            _inplace.check_unmodified(order)
         xp = GRAPH if create_graph else ARRAY
         anomaly = STATE.anomaly
         for root, seed in zip(roots, seeds):
@@ -202,6 +204,8 @@ def _propagate(
     finally:
         for node in order:
             node._grad_in = None
+            if node._opdef is None:
+                _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
         if gc_was_enabled:
             gc.enable()
     return watch.captured if watch is not None else {}

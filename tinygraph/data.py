@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -120,7 +121,7 @@ def read_idx(path: PathLike) -> np.ndarray:
         )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: 2³¹ × 2³¹ × 2³¹ must not wrap to 0
     body = len(raw) - header
     if body != expected:
         what = "truncated" if body < expected else "longer than its header says"

@@ -29,3 +29,25 @@ class GradcheckError(TinygraphError, AssertionError):
 
 class TinygraphWarning(UserWarning):
     """Base class of every warning tinygraph gives (e.g. a rendering that could mislead)."""
+
+
+class InPlaceError(TinygraphError, RuntimeError):
+    """A value a pending backward pass reads was about to be edited in place (``x.data[:] = 0``)."""
+
+
+class OpIndexError(OpError, IndexError):
+    """An op was given an index out of range (also an ``IndexError``, as numpy and PyTorch raise)."""
+
+
+class OpTypeError(OpError, TypeError):
+    """An op was given an input of a type it cannot work on (also a ``TypeError``)."""
+
+
+def op_error_class(exc: BaseException) -> type[OpError]:
+    """The OpError to raise for the numpy error ``exc``: one that is also an IndexError or a
+    TypeError when ``exc`` is one, so code written for numpy or PyTorch still catches it."""
+    if isinstance(exc, IndexError):
+        return OpIndexError
+    if isinstance(exc, TypeError):
+        return OpTypeError
+    return OpError

@@ -11,11 +11,19 @@ untrusted source cannot execute anything.
 
 ``save`` writes to a temporary file in the same directory and renames it over ``path``
 (``os.replace``, atomic on POSIX and Windows): a crash or error mid-write leaves the previous
-checkpoint intact, never a truncated one.
+checkpoint intact, never a truncated one. The temporary's name carries the writer's process id
+(``.<name>.<pid>.<random>.tmp``); one left by a writer that was killed (SIGKILL, power loss) is
+removed by the next ``save`` of the same path.
+
+``load`` reads nothing it has not sized first: each entry's declared size (from its ``.npy``
+header, and its uncompressed size in the zip directory) must fit in ``max_bytes`` in all
+(:data:`MAX_CHECKPOINT_BYTES`, 1 GiB, unless raised), so a file declaring an 8 TB array or a zip
+bomb is refused with :class:`CheckpointError` before any memory is spent on it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import zipfile
@@ -32,7 +40,12 @@ PathLike = str | os.PathLike
 
 
 class CheckpointError(TinygraphError, ValueError):
-    """A checkpoint cannot be written or read (unsupported value, not an npz, pickled content)."""
+    """A checkpoint cannot be written or read (unsupported value, not an npz, pickled content, too big)."""
+
+
+#: The most a checkpoint may hold, in bytes, all entries together (1 GiB). ``load(path,
+#: max_bytes=...)`` raises it for one call; assigning this attribute raises it for every call.
+MAX_CHECKPOINT_BYTES = 1 << 30
 
 
 def _as_array(key: str, value: Any) -> np.ndarray:
@@ -94,7 +107,12 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
             raise CheckpointError(str(exc)) from exc
         return
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path, os.getpid()), suffix=".tmp", dir=directory)
+    except OSError as exc:
+        why = "its folder does not exist" if not os.path.isdir(directory) else exc.strerror
+        raise type(exc)(exc.errno, f"save: cannot write the checkpoint {path!r}: {why}", path) from exc
     try:
         with os.fdopen(fd, "wb") as file:
             with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -110,19 +128,112 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
         raise
 
 
-def load(path: PathLike) -> dict[str, np.ndarray]:
+def _temporary_prefix(path: str, pid: int) -> str:
+    return f".{os.path.basename(path)}.{pid}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's live process (or we cannot tell): leave its file alone
+    return True
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Delete temporaries of ``path`` left by writers that died mid-save (their pid is gone)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    head = f".{os.path.basename(path)}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return  # mkstemp reports the problem with the folder
+    for name in names:
+        if not (name.startswith(head) and name.endswith(".tmp")):
+            continue
+        pid = name[len(head) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass  # removed meanwhile, or not ours to remove
+
+
+def _declared_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> int:
+    """The bytes the ``.npy`` member ``info`` declares (shape × itemsize, in Python ints), checked
+    against what the member holds; read from its header only."""
+    key = info.filename.removesuffix(".npy")
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            header = member.tell()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"load: entry {key!r} of {path!r} is corrupt: {exc}") from exc
+    if dtype.hasobject:
+        raise CheckpointError(
+            f"load: entry {key!r} of {path!r} is an object array stored as a pickle; tinygraph "
+            "refuses to unpickle it (unpickling can run arbitrary code)"
+        )
+    declared = math.prod(int(d) for d in shape) * dtype.itemsize
+    if declared > info.file_size - header:
+        raise CheckpointError(
+            f"load: entry {key!r} of {path!r} is corrupt: its header declares shape {tuple(shape)} of "
+            f"{dtype} ({declared:,} bytes) but the entry holds {info.file_size - header:,}"
+        )
+    return declared
+
+
+def _check_sizes(path: str, max_bytes: int) -> None:
+    """Refuse, before reading any data, a checkpoint whose entries need more than ``max_bytes``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size  # the uncompressed size: what inflating it would produce
+                if info.filename.endswith(".npy") and total <= max_bytes:
+                    _declared_bytes(archive, info, path)
+                if total > max_bytes:
+                    raise CheckpointError(
+                        f"load: {path!r} holds more than max_bytes={max_bytes:,} bytes (entry "
+                        f"{info.filename!r} brings it to {total:,} uncompressed); refused before "
+                        "reading. If you trust the file, raise the cap: tg.load(path, max_bytes=...) "
+                        "or tinygraph.io.MAX_CHECKPOINT_BYTES"
+                    )
+    except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+        raise CheckpointError(f"load: {path!r} is not a readable npz checkpoint: {exc}") from exc
+
+
+def load(path: PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
     """Read a checkpoint written by :func:`save` (or any npz of plain arrays) into a dict.
 
     Entries come back in the order they were saved, with their exact dtypes and shapes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    max_bytes : int, optional
+        The most the checkpoint may hold, all entries together (default
+        :data:`MAX_CHECKPOINT_BYTES`, 1 GiB). Checked from the file's headers before any data is
+        read, so a file declaring a huge array, or a zip bomb, costs no memory.
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     CheckpointError
-        If the file is not an npz archive, or an entry holds pickled data (object arrays are
-        refused, never unpickled).
+        If the file is not an npz archive, an entry holds pickled data (object arrays are
+        refused, never unpickled), or the entries need more than ``max_bytes``.
     """
+    if max_bytes is None:
+        max_bytes = MAX_CHECKPOINT_BYTES
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise TypeError(f"load: max_bytes must be a non-negative int, got {max_bytes!r}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}")
@@ -143,6 +254,7 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
             f"load: {path!r} is not an npz checkpoint (no zip signature at its start). If it is a pickle "
             "(such as a PyTorch .pt file) it is refused on purpose: unpickling can run arbitrary code"
         )
+    _check_sizes(path, max_bytes)
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:

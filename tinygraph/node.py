@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygraph._state import STATE, ScopeFrame, scope_path
+from tinygraph import _inplace
+from tinygraph._inputs import check_numeric
+from tinygraph._state import ScopeFrame, scope_path, switches_now
 
 if TYPE_CHECKING:
     from tinygraph.registry import OpDef
+
+
+def _guarded(node: Node, value: np.ndarray) -> np.ndarray:
+    """``node.data`` for a value backward will read: a view whose writes name the node."""
+    if node._opdef is None and not _inplace.is_locked(value):
+        return value  # a user's own read-only array
+    return _inplace.guarded_view(value, node)
 
 
 def as_array(value: Any) -> np.ndarray:
@@ -28,6 +37,28 @@ def as_array(value: Any) -> np.ndarray:
     if type(value) is np.ndarray:
         return value
     return value.data if isinstance(value, Node) else np.asarray(value)
+
+
+def holds_node(value: Any) -> bool:
+    """True when the list or tuple ``value`` (or one nested in it) holds a Node."""
+    stack = [value]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, Node):
+                return True
+            if type(item) in (list, tuple):
+                stack.append(item)
+    return False
+
+
+def refuse_node_sequence(value: Any, where: str) -> None:
+    """Raise TypeError when ``value`` is a list or tuple holding Nodes (it would lose their graph)."""
+    if type(value) in (list, tuple) and holds_node(value):
+        raise TypeError(
+            f"{where}: got a {type(value).__name__} holding Nodes where an array is expected; making an "
+            "array of it would drop their graph (and gradients). Combine them with tg.stack([...]) "
+            "(or tg.concatenate) first"
+        )
 
 
 class Node:
@@ -81,12 +112,17 @@ class Node:
         requires_grad: bool = False,
         name: str | None = None,
     ) -> None:
-        value = as_array(data)
+        if isinstance(data, Node):
+            value = data._value
+        else:
+            refuse_node_sequence(data, "tensor")
+            value = np.asarray(data)
+            check_numeric(value, "tensor")
         if requires_grad and not np.issubdtype(value.dtype, np.inexact):
             raise TypeError(
                 f"tensor: only floating point tensors can require gradients, got dtype {value.dtype}"
             )
-        fill(self, value, bool(requires_grad), None, (), None, None, name, STATE.scope, False)
+        fill(self, value, bool(requires_grad), None, (), None, None, name, switches_now().scope, False)
 
     # ------------------------------------------------------------------ value access
     @property
@@ -95,12 +131,18 @@ class Node:
         value = self._value
         if type(value) is not np.ndarray:
             value = self._value = np.asarray(value)
+        if (self._opdef is not None and self.requires_grad) or not value.flags.writeable:
+            return _guarded(self, value)  # read by a pending backward: a read-only view
         return value
 
     @data.setter
     def data(self, value: Any) -> None:
-        new = np.asarray(value)
         old = self._value
+        if isinstance(value, _inplace.RecordedValue) and value.base is old and value.shape == np.shape(old):
+            return  # ``x.data -= u``: the in-place operator already wrote into the value
+        new = np.asarray(value)
+        if _inplace.is_locked(old):
+            _inplace.mark_modified(self)  # a recorded graph still reads the old value
         if new.shape != np.shape(old):
             raise ValueError(
                 f"data: cannot replace a value of shape {np.shape(old)} with one of shape {new.shape}"

@@ -47,9 +47,16 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph._state import STATE, ScopeFrame, in_scope, scope_path
-from tinygraph.errors import AnomalyError, OpError, TinygraphError
-from tinygraph.node import Node, fill
+from tinygraph import _inplace
+from tinygraph._inputs import (
+    FLOAT64,
+    FLOAT64_SCALAR,
+    NDARRAY,
+    float32_unless_float64_input,
+)
+from tinygraph._state import ScopeFrame, in_scope, scope_path, switches_now
+from tinygraph.errors import AnomalyError, OpError, TinygraphError, op_error_class
+from tinygraph.node import Node, fill, refuse_node_sequence
 
 Rule = Callable[..., Any]
 
@@ -169,9 +176,10 @@ def constant(value: Any) -> Node:
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
     """
     if not isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)):
+        refuse_node_sequence(value, "op input")  # np.asarray would drop the Nodes' graph
         value = np.asarray(value)
     node = Node.__new__(Node)
-    fill(node, value, False, None, (), None, None, None, STATE.scope, True)
+    fill(node, value, False, None, (), None, None, None, switches_now().scope, True)
     return node
 
 
@@ -193,8 +201,8 @@ def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
     message = str(exc)
     if not message.startswith(f"{opdef.name}:"):
         message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
-    path = scope_path(STATE.scope)
-    return OpError(f"{message} (inside {path})" if path else message)
+    path = scope_path(switches_now().scope)
+    return op_error_class(exc)(f"{message} (inside {path})" if path else message)
 
 
 def _where(opdef: OpDef, frames: tuple[ScopeFrame, ...] | None) -> str:
@@ -239,21 +247,27 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
     saved = None
     if opdef.saves:
         value, saved = value
+    kind = value.__class__  # (a numpy scalar's .dtype is slow: its class says it; names bound once)
+    if kind is FLOAT64_SCALAR or (kind is NDARRAY and value.dtype is FLOAT64):
+        # numpy's int → float64 promotion: float32 unless a float64 came in (tinygraph._inputs)
+        value = float32_unless_float64_input(value, [p._value for p in parents], opdef.name)
 
-    state = STATE
     node = Node.__new__(Node)
-    if state.grad_enabled:
+    switches = switches_now()  # this thread's (tinygraph._state)
+    frames = switches.scope
+    if switches.grad_enabled:
         requires = False
         if opdef.differentiable:
             for p in parents:
                 if p.requires_grad:
                     requires = True
-                    break
-        fill(node, value, requires, opdef, parents, attrs, saved, None, state.scope, False)
+                    if p._opdef is None and type(p._value) is np.ndarray:
+                        _inplace.lock(p._value, p)  # read-only until a backward has read it
+        fill(node, value, requires, opdef, parents, attrs, saved, None, frames, False)
     else:
-        fill(node, value, False, None, (), None, None, None, state.scope, False)
-    if state.anomaly:
-        check_finite(value, opdef, "forward", [p._value for p in parents], state.scope)
+        fill(node, value, False, None, (), None, None, None, frames, False)
+    if switches.anomaly:
+        check_finite(value, opdef, "forward", [p._value for p in parents], frames)
     return node
 
 

@@ -22,6 +22,13 @@ def _projected(fn: Callable[..., Any], inputs: tuple[Any, ...], weights: list[np
     return float(sum(np.sum(o.data.astype(np.float64) * w) for o, w in zip(outs, weights)))
 
 
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The inputs, also when given PyTorch's way: one tuple of them (``gradcheck(fn, (x, y))``)."""
+    if len(inputs) == 1 and isinstance(inputs[0], tuple) and any(isinstance(x, Node) for x in inputs[0]):
+        return inputs[0]
+    return inputs
+
+
 def gradcheck(
     fn: Callable[..., Any],
     *inputs: Any,
@@ -43,7 +50,8 @@ def gradcheck(
     ----------
     fn : callable returning a Node or a tuple of Nodes
     *inputs : the arguments of ``fn``; Nodes with ``requires_grad=True`` are checked and must be
-        float64 (finite differences in float32 are too coarse to mean anything).
+        float64 (finite differences in float32 are too coarse to mean anything). One tuple of
+        them is accepted too, as ``torch.autograd.gradcheck(fn, (x, y))`` takes them.
     eps, atol, rtol : step and tolerances.
 
     Raises
@@ -51,6 +59,7 @@ def gradcheck(
     GradcheckError
         Naming the input, the element, the analytic and the numeric value.
     """
+    inputs = _unpacked(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Node) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
@@ -71,14 +80,15 @@ def gradcheck(
     for i, a in zip(checked, analytic):
         x = inputs[i]
         a_values = np.zeros(x.shape) if a is None else a.data
-        values = x.data
         for idx in np.ndindex(*x.shape):
-            original = values[idx]
-            values[idx] = original + eps
+            # x.data afresh for each write: the evaluations record x again, which makes the array
+            # read-only until a backward reads it (tinygraph._inplace); x.data carries writes through.
+            original = x.data[idx].copy()
+            x.data[idx] = original + eps
             plus = _projected(fn, inputs, weights)
-            values[idx] = original - eps
+            x.data[idx] = original - eps
             minus = _projected(fn, inputs, weights)
-            values[idx] = original
+            x.data[idx] = original
             numeric = (plus - minus) / (2 * eps)
             analytic_i = float(a_values[idx])
             if not abs(analytic_i - numeric) <= atol + rtol * abs(numeric):
@@ -103,6 +113,7 @@ def gradgradcheck(
     The first derivatives are computed with ``grad(..., create_graph=True)``, so this checks that
     every local-derivative rule is itself correctly differentiable.
     """
+    inputs = _unpacked(inputs)
     checked = [x for x in inputs if isinstance(x, Node) and x.requires_grad]
     outs = _outputs(fn(*inputs))
     rng = np.random.default_rng(seed + 1)

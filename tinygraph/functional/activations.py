@@ -29,8 +29,27 @@ __all__ = [
 
 
 def _detached_max(x: Node, axis: int) -> Node:
-    """The maximum along ``axis`` (kept as a length-1 axis) as a constant: no gradient flows into it."""
-    return constant(np.max(x.data, axis=axis, keepdims=True))
+    """The maximum along ``axis`` (kept as a length-1 axis) as a constant: no gradient flows into it.
+
+    A row whose maximum is ±inf (or nan) is shifted by 0 instead: ``x - m`` would be ``inf - inf``
+    = nan, where an all −inf row has logsumexp −inf (and softmax nan, as in PyTorch).
+    """
+    m = np.max(x._value, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0).astype(m.dtype)
+    return constant(m)
+
+
+def _row_of(x: Node, op: str, axis: int) -> tuple[Node, int, bool]:
+    """``x`` with its axis checked; a 0-d input becomes a row of one (axis 0 or -1, as PyTorch).
+
+    Returns the node to compute on, the non-negative axis, and whether it was 0-d.
+    """
+    x = as_node(x)
+    if x.ndim == 0:
+        single_axis(op, axis, 1)
+        return reshape(x, (1,)), 0, True
+    return x, single_axis(op, axis, x.ndim), False
 
 
 @composite(
@@ -45,10 +64,10 @@ def softmax(x: Node, axis: int = -1) -> Node:
     Computed as ``exp(x - m) / Σ exp(x - m)`` with the detached maximum ``m``, so it never
     overflows.
     """
-    x = as_node(x)
-    axis = single_axis("softmax", axis, x.ndim)
+    x, axis, scalar = _row_of(x, "softmax", axis)
     e = exp(x - _detached_max(x, axis))
-    return e / sum(e, axis=axis, keepdims=True)
+    s = e / sum(e, axis=axis, keepdims=True)
+    return reshape(s, ()) if scalar else s
 
 
 def _log_sum_exp_shifted(shifted: Node, axis: int) -> Node:
@@ -66,10 +85,11 @@ def logsumexp(x: Node, axis: int = -1, keepdims: bool = False) -> Node:
 
     ``m`` is the detached maximum, so exp never overflows.
     """
-    x = as_node(x)
-    axis = single_axis("logsumexp", axis, x.ndim)
+    x, axis, scalar = _row_of(x, "logsumexp", axis)
     m = _detached_max(x, axis)
     lse = _log_sum_exp_shifted(x - m, axis) + m
+    if scalar:
+        return reshape(lse, ())
     return lse if keepdims else reshape(lse, x.shape[:axis] + x.shape[axis + 1 :])
 
 
@@ -85,19 +105,20 @@ def log_softmax(x: Node, axis: int = -1) -> Node:
     Subtracting the detached maximum ``m`` first keeps the result as accurate as PyTorch's for
     entries close to the maximum (no cancellation between ``x`` and a large ``logsumexp(x)``).
     """
-    x = as_node(x)
-    axis = single_axis("log_softmax", axis, x.ndim)
+    x, axis, scalar = _row_of(x, "log_softmax", axis)
     shifted = x - _detached_max(x, axis)
     with scope("logsumexp"):  # of the shifted logits, whose maximum is already 0: no second shift
         lse = _log_sum_exp_shifted(shifted, axis)
     # Adding the negated (small) logsumexp rather than subtracting it spares the backward pass a
     # negation of the full-size gradient.
-    return shifted + neg(lse)
+    out = shifted + neg(lse)
+    return reshape(out, ()) if scalar else out
 
 
 @composite(
     "dropout",
-    formula="y = x ⊙ mask / (1 - p),  mask_i ~ Bernoulli(1 - p) (training), y = x (evaluation)\n"
+    formula="y = x ⊙ mask / (1 - p),  mask_i ~ Bernoulli(1 - p) (training; p = 1: y = 0),\n"
+    "y = x (evaluation)\n"
     "∂L/∂x = G ⊙ mask / (1 - p)",
     samples=(Sample((3, 4), p=0.0), Sample((3, 4), p=0.5, training=False)),
 )
@@ -107,11 +128,13 @@ def dropout(x: Node, p: float = 0.5, training: bool = True) -> Node:
     The expected value is unchanged, so evaluation (``training=False``) is the identity. The mask
     is drawn from :func:`tinygraph.get_rng` (seed it with :func:`tinygraph.manual_seed`).
     """
-    if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
-        raise OpError(f"dropout: p must be a probability in [0, 1), got {p!r}")
+    if isinstance(p, bool) or not (isinstance(p, (int, float, np.floating)) and 0.0 <= p <= 1.0):
+        raise OpError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     x = as_node(x)
     if not training or p == 0.0:
         return x
+    if p == 1.0:  # every element dropped: zeros, and a zero gradient
+        return x * constant(np.zeros(x.shape, x.dtype))
     keep = get_rng().random(x.shape) >= p
     return x * constant((keep / (1.0 - p)).astype(x.dtype))
 

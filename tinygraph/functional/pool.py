@@ -216,7 +216,8 @@ def max_pool2d(
     if widths != _NO_PAD:
         inside = np.pad(np.ones(x.shape[-2:], dtype=bool), widths)
         # The padding holds the dtype's lowest finite value (not -inf, which detect_anomaly would flag).
-        x = where(inside, _pad_spatial(x, widths), np.finfo(x.dtype).min.item())
+        lowest = _lowest(x.dtype)
+        x = where(inside, _pad_spatial(x, widths), lowest)
     windows = _stacked_windows(x, kernel, stride, dilation)
     y = max(windows, axis=0)
     if not return_indices:
@@ -227,6 +228,15 @@ def max_pool2d(
         real = np.moveaxis(real.reshape(real.shape[:2] + (-1,)), -1, 0)  # (KH·KW, OH, OW)
         real = real.reshape(real.shape[:1] + (1,) * (windows.ndim - 3) + real.shape[1:])  # as windows
     return y, _argmax_indices(windows.data, real, width, kernel, stride, dilation, padding)
+
+
+def _lowest(dtype: np.dtype) -> np.generic:
+    """The lowest finite value of ``dtype`` (float, int or bool): a padding that never wins a max."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return np.bool_(False)
+    info = np.finfo(dtype) if np.issubdtype(dtype, np.inexact) else np.iinfo(dtype)
+    return dtype.type(info.min)
 
 
 @composite(

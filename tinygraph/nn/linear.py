@@ -33,6 +33,9 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = np.float32
     ) -> None:
         super().__init__()
+        for what, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"Linear: {what} must be an int, got {type(n).__name__} {n!r}")
         if in_features < 1 or out_features < 1:
             raise ValueError(
                 f"Linear: in_features and out_features must be positive, got {in_features} and {out_features}"

@@ -135,11 +135,26 @@ class Module:
             raise KeyError(
                 f"register_buffer: {type(self).__name__} already has a parameter or submodule {name!r}"
             )
-        self._buffers[name] = None if value is None else np.asarray(value)
+        if isinstance(value, Node):
+            value = value.data
+        array = None if value is None else np.asarray(value)
+        if array is not None and array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"register_buffer: {name!r} must be a numeric array (or None), got "
+                f"{type(value).__name__} of dtype {array.dtype}"
+            )
+        self._buffers[name] = array
         object.__setattr__(self, name, self._buffers[name])
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as the submodule ``name`` (same as ``setattr(self, name, module)``)."""
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: the name must be a str, got {type(name).__name__} {name!r}")
+        if not name or "." in name:
+            raise ValueError(
+                f"add_module: {name!r} is not a valid submodule name (it must be non-empty and hold no "
+                "'.', which separates the levels of state_dict keys)"
+            )
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         setattr(self, name, module)
@@ -299,6 +314,11 @@ class Module:
                 continue
             raw = state_dict[key]
             new = as_array(raw)
+            if new.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"load_state_dict: {model}: the value for {key!r} is not a numeric array "
+                    f"({type(raw).__name__} of dtype {new.dtype})"
+                )
             if new.shape != current.shape:
                 wrong.append(f"{key}: checkpoint {new.shape}, model {current.shape}")
             values[key] = new

@@ -17,9 +17,10 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if (a not in (0, -1)) if ndim == 0 else not -ndim <= a < ndim:  # 0-d: axis 0 or -1, as PyTorch
             raise ValueError(f"{op}: axis {a} is out of range for an input with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d input has no axis to reduce: axis 0 or -1 means "all of it" (nothing)
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(out))

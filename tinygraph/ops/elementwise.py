@@ -60,15 +60,21 @@ def div(x, y):
 
 @primitive(
     "pow",
-    formula="z = x ** y\n∂z/∂x = y · x^(y-1),  ∂z/∂y = z · log(x)   (x > 0 for the latter)",
+    formula=(
+        "z = x ** y\n∂z/∂x = y · x^(y-1)   (0 where y = 0: x^0 = 1 even at x = 0)\n"
+        "∂z/∂y = z · log(x)   (0 where x = 0 and y ≥ 0, as PyTorch)"
+    ),
     vjp=(
-        lambda xp, g, z, x, y: g * y * x ** (y - 1),
-        lambda xp, g, z, x, y: g * z * xp.log(x),
+        # The limits are taken by swapping in a harmless operand (x^1 where y = 0, log 1 where
+        # x = 0 and y ≥ 0), so no inf or nan is computed and no warning is raised.
+        lambda xp, g, z, x, y: g * y * x ** xp.where(y == 0, 1, y - 1),
+        lambda xp, g, z, x, y: g * z * xp.log(xp.where((x == 0) * (y >= 0), 1, x)),
     ),
     samples=(
         Sample((3, 4), (3, 4), domain=(0.5, 2.0)),
         Sample((2, 3), (3,), domain=(0.5, 2.0)),
         Sample((3,), 3),
+        Sample((3,), 0.0),
     ),
 )
 def pow(x, y):
@@ -231,9 +237,24 @@ def where(cond, x, y):
     vjp=(lambda xp, g, z, x, dtype: xp.astype(g, x.dtype),),
     samples=(Sample((3, 2), dtype=np.float64),),
 )
-def astype(x, dtype):
+def _astype(x, dtype):
     """Convert to another dtype; the gradient is converted back."""
     return np.asarray(x).astype(dtype, copy=False)[()]
+
+
+def astype(x, dtype):
+    """Convert to another dtype; the gradient is converted back.
+
+    A result that is not floating point (ints, bools) is not differentiable: it does not require
+    grad, whatever ``x`` does (as in PyTorch).
+    """
+    out = _astype(x, dtype)
+    if out.requires_grad and not np.issubdtype(out.dtype, np.floating):
+        out.requires_grad = False
+    return out
+
+
+astype.opdef = _astype.opdef  # type: ignore[attr-defined]
 
 
 def _comparison(name: str, symbol: str, fn):
@@ -261,11 +282,10 @@ not_equal = _comparison("not_equal", "!=", np.not_equal)
 
 @primitive(
     "sign",
-    formula="z = sign(x) ∈ {-1, 0, 1} (no gradient)",
-    vjp=(None,),
-    differentiable=False,
-    samples=(Sample((3, 4)),),
+    formula="z = sign(x) ∈ {-1, 0, 1}\n∂z/∂x = 0 (piecewise constant)",
+    vjp=(lambda xp, g, z, x: g * 0,),
+    samples=(Sample((3, 4), domain=NONZERO),),
 )
 def sign(x):
-    """Elementwise sign (-1, 0 or 1); not differentiable."""
+    """Elementwise sign (-1, 0 or 1); its derivative is 0 (as PyTorch's): ``sign(x) * x`` backpropagates."""
     return np.sign(x)

@@ -67,7 +67,7 @@ def _softmax_cross_entropy_vjp(xp, g, z, logits, target, reduction, saved):
             return d * xp.reshape(g, (n, 1))
         return d * (g / n) if reduction == "mean" else d * g
     e, s = saved  # exp(x - c) and its row sums, for a per-row shift c (softmax = e / s)
-    per_row = np.broadcast_to(g / n if reduction == "mean" else g, (n,))
+    per_row = np.broadcast_to(g / max(n, 1) if reduction == "mean" else g, (n,))  # n = 0: empty batch
     out = e * (per_row / s)[:, None]  # G · softmax, in one pass over the logits
     out[rows, target] -= per_row
     return out
@@ -104,7 +104,7 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     # The per-sample arithmetic is in extended precision: logsumexp(x_n) and x[n, t_n] may both be
     # large while ℓ_n is small, and rounding log(s_n) to the logits' precision would cost the loss
     # digits that log_softmax's (x - m) - log Σ exp(x - m) keeps.
-    if s.min() >= info.tiny / info.eps**2 and s.max() < np.inf:  # nan fails both: shift, nan stays
+    if not s.size or (s.min() >= info.tiny / info.eps**2 and s.max() < np.inf):  # nan fails both
         lse = np.log(s.astype(np.longdouble))
     else:
         m = logits.max(axis=1, keepdims=True)
@@ -113,6 +113,8 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
         s = _row_sums(e)
         lse = np.log(s.astype(np.longdouble)) + m.reshape(-1)
     losses = lse - logits[np.arange(logits.shape[0]), target]
+    if reduction == "mean" and not losses.size:  # an empty batch: the mean of nothing is nan, as PyTorch
+        return np.asarray(np.nan, dtype=logits.dtype), (e, s)
     value = losses if reduction == "none" else losses.mean() if reduction == "mean" else losses.sum()
     return np.asarray(value, dtype=logits.dtype), (e, s)
 

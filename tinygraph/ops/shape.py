@@ -36,15 +36,16 @@ def reshape(x, shape):
     return out.reshape(shape)
 
 
-def _inverse_axes(axes):
-    return None if axes is None else tuple(int(i) for i in np.argsort(axes))
+def _inverse_axes(axes, ndim):
+    """The permutation that undoes ``axes`` (negative axes counted from the end, as numpy does)."""
+    return None if axes is None else tuple(int(i) for i in np.argsort([int(a) % ndim for a in axes]))
 
 
 @primitive(
     "transpose",
     formula="z = x with axes permuted\n∂z/∂x: the gradient permuted back (inverse permutation)",
-    vjp=(lambda xp, g, z, x, axes: xp.transpose(g, _inverse_axes(axes)),),
-    samples=(Sample((3, 4)), Sample((2, 3, 4), axes=(1, 2, 0))),
+    vjp=(lambda xp, g, z, x, axes: xp.transpose(g, _inverse_axes(axes, np.ndim(x))),),
+    samples=(Sample((3, 4)), Sample((2, 3, 4), axes=(1, 2, 0)), Sample((2, 3, 4), axes=(-1, 0, -2))),
 )
 def transpose(x, axes=None):
     """Permute the axes (None: reverse them), as ``numpy.transpose``."""
@@ -247,6 +248,8 @@ def squeeze(x, axis=None):
         if axis is not None
         else tuple(i for i, d in enumerate(shape) if d == 1)
     )
+    if not shape:  # a 0-d input has nothing to remove (axis 0 or -1 allowed, as PyTorch)
+        return reshape(x, ())
     bad = [a for a in axes if shape[a] != 1]
     if bad:
         raise ValueError(f"squeeze: axis {bad[0]} has length {shape[bad[0]]}, not 1 (shape {shape})")
