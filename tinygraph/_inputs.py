@@ -1,9 +1,8 @@
 """Checks on what may become a node's value, shared by ``Node`` and the ops' operand wrapping.
 
 A node holds numbers: bools, ints or floats. Strings, objects and complex numbers are refused
-
-
-
+(complex arithmetic would need conjugated gradients, which no rule computes). The refusal of a
+list or tuple holding Nodes (it would drop their graph) is ``tinygraph.node.refuse_node_sequence``.
 """
 
 from __future__ import annotations
