@@ -107,7 +107,7 @@ def write(
             data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
             file.write(data.reshape(-1).view(np.uint8))
 
-    write_atomically(path, write_to)
+    write_atomically(path, write_to, "save", "the checkpoint")
 
 
 def _fail(path: str, reason: str) -> SafetensorsError:

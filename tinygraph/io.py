@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from tinygraph import _safetensors
+from tinygraph._atomic import write_atomically
 from tinygraph.errors import TinygraphError
 from tinygraph.node import as_array
 
@@ -62,13 +62,6 @@ def _write_entry(archive: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
     """Write ``array`` as the member ``<key>.npy`` of an open zip archive (no pickling allowed)."""
     with archive.open(key + ".npy", "w", force_zip64=True) as member:
         np.lib.format.write_array(member, array, allow_pickle=False)
-
-
-def _new_file_mode() -> int:
-    """The permissions ``open()`` would give a new file (mkstemp makes temporary files private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
@@ -106,59 +99,13 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
         except _safetensors.SafetensorsError as exc:
             raise CheckpointError(str(exc)) from exc
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    _remove_stale_temporaries(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path, os.getpid()), suffix=".tmp", dir=directory)
-    except OSError as exc:
-        why = "its folder does not exist" if not os.path.isdir(directory) else exc.strerror
-        raise type(exc)(exc.errno, f"save: cannot write the checkpoint {path!r}: {why}", path) from exc
-    try:
-        with os.fdopen(fd, "wb") as file:
-            with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for key, arr in arrays.items():
-                    _write_entry(archive, key, arr)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, _new_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
+    def write_zip(file: BinaryIO) -> None:
+        with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for key, arr in arrays.items():
+                _write_entry(archive, key, arr)
 
-def _temporary_prefix(path: str, pid: int) -> str:
-    return f".{os.path.basename(path)}.{pid}."
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's live process (or we cannot tell): leave its file alone
-    return True
-
-
-def _remove_stale_temporaries(path: str) -> None:
-    """Delete temporaries of ``path`` left by writers that died mid-save (their pid is gone)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    head = f".{os.path.basename(path)}."
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return  # mkstemp reports the problem with the folder
-    for name in names:
-        if not (name.startswith(head) and name.endswith(".tmp")):
-            continue
-        pid = name[len(head) :].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            try:
-                os.unlink(os.path.join(directory, name))
-            except OSError:
-                pass  # removed meanwhile, or not ours to remove
+    write_atomically(path, write_zip, "save", "the checkpoint")
 
 
 def _declared_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> int:
