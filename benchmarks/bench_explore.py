@@ -127,8 +127,9 @@ def run(name: str, browser: bool, profile: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=list(WORKLOADS), help="run only these (repeatable)")
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
+    parser.add_argument("--only", action="append", choices=list(WORKLOADS), help="run only these")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of explore + save")
     args = parser.parse_args()

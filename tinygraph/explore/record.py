@@ -28,7 +28,7 @@ from tinygraph.view.chain import find_chain, local_formula
 from tinygraph.view.labels import attr_text, number
 from tinygraph.view.model import GraphView, build_view, display_names, is_parameter, kind, open_fused
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a 0-d float array of its node's dtype is a bare number
 #: A chain lists at most this many local-derivative factors per path (the rest are counted).
 MAX_FACTORS = 40
 #: Paths longer than this get no numbers for their factors (a 100,000-op chain would take seconds).
@@ -70,24 +70,30 @@ def record(
 
     trace = _trace(roots, grads)
     nodes: list[dict[str, Any]] = []
+    dtypes = [dtype_name(node.dtype) for node in items]
+    position, parents = tree.position, tree.parent
     for i, node in enumerate(items):
+        p = parents[i]
+        dtype = dtypes[i]
         entry: dict[str, Any] = {
             "id": ids[i],
             "op": node.op,
             "name": names[i],
             "kind": kind(node),
-            "parent": parent_id(i),
+            "parent": None if p is None else ids[p],
             "shape": list(node.shape),
-            "dtype": dtype_name(node.dtype),
-            "value": encode(node._value),
+            "dtype": dtype,
+            "value": encode(node._value, dtype),
         }
         if node.scope:
             entry["scope"] = scope_path(node.scope)
-        attrs = attr_text(node.attrs, 80)
-        if attrs:
-            entry["attrs"] = attrs
-        if i in tree.position:
-            entry["position"] = tree.position[i]
+        if node.attrs:
+            attrs = attr_text(node.attrs, 80)
+            if attrs:
+                entry["attrs"] = attrs
+        k = position.get(i)
+        if k is not None:
+            entry["position"] = k
         nodes.append(entry)
     nodes += _box_entries(tree, ids, items, edge_list, parent_id, view.roots)
 
@@ -102,7 +108,7 @@ def record(
         edge_of[link] = k
         src, dst = ids[e.src], ids[e.dst]
         edges.append({"id": f"e{k}", "src": src, "dst": dst, "index": e.index, "grad": link in along})
-    steps = _steps(trace, view, ids, edge_of)
+    steps = _steps(trace, view, ids, edge_of, dtypes)
     chains = _chains(view, items, ids, trace)
     ops = {}
     for node in items:
@@ -190,11 +196,11 @@ def _box_entries(
     return out
 
 
-def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> list[dict]:
+def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of, dtypes: list[str]) -> list[dict]:
     """One step per node the engine visits, in its order: what arrived, what each input received.
 
     The engine fills ``trace["nodes"]`` as it goes, so the dict's order is its reverse topological
-    order.
+    order. A gradient is encoded in the context of the node it reaches (``dtypes``: per item).
     """
     arrived, along = trace["nodes"], trace["edges"]
     if not arrived:
@@ -207,18 +213,22 @@ def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> 
     running: dict[int, Any] = {}
     received: dict[int, int] = {}
     steps = []
-    encoded: dict[int, dict[str, Any]] = {}  # id(array) -> its JSON: a gradient passed on unchanged
+    # (id(array), context) -> its JSON: a gradient passed on unchanged is one array (all of them
+    # stay alive in `trace`).
+    encoded: dict[tuple[int, str], Any] = {}
 
-    def enc(array: Any) -> dict[str, Any]:  # is one array (all of them stay alive in `trace`)
-        out = encoded.get(id(array))
+    def enc(array: Any, context: str) -> Any:
+        key = (id(array), context)
+        out = encoded.get(key)
         if out is None:
-            out = encoded[id(array)] = encode(array)
+            out = encoded[key] = encode(array, context)
         return out
 
     for node_id, g in arrived.items():
         index = item_of[node_id]
         node = items[index]
-        step: dict[str, Any] = {"id": ids[index], "grad": enc(g), "contributions": []}
+        contributions: list[dict[str, Any]] = []
+        steps.append({"id": ids[index], "grad": enc(g, dtypes[index]), "contributions": contributions})
         for i, p in enumerate(node.parents):
             gp = along.get((node_id, i))
             if gp is None:
@@ -228,19 +238,19 @@ def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> 
             total = consumers[key]
             # The same addition, in the same order and dtype, as the engine's accumulation.
             running[key] = gp if k == 1 else running[key] + gp
-            step["contributions"].append(
+            to = item_of[key]
+            contributions.append(
                 {
                     "edge": f"e{edge_of[(node_id, i)]}",
-                    "to": ids[item_of[key]],
-                    "grad": enc(gp),
-                    "sum": encode(running[key]) if k > 1 else None,
+                    "to": ids[to],
+                    "grad": enc(gp, dtypes[to]),
+                    "sum": encode(running[key], dtypes[to]) if k > 1 else None,
                     "k": k,
                     "n": total,
                 }
             )
             if k == total:
                 del running[key]
-        steps.append(step)
     return steps
 
 

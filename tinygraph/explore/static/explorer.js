@@ -64,6 +64,36 @@
   });
   var edgeById = new Map(G.edges.map(function (e) { return [e.id, e]; }));
 
+  // A 0-d float array travels as a bare number (or "nan", "inf", "-inf"), of the dtype of the
+  // node it belongs to or reaches: expanded here into the object form the rest reads.
+  function g4(v) {
+    // Python's f"{v:.4g}": 4 significant digits, trailing zeros dropped, exponent from 1e-5 / 1e4
+    if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+    var e = v.toExponential(3), at = e.indexOf("e"), exp = parseInt(e.slice(at + 1), 10);
+    if (exp < -4 || exp >= 4) {
+      var m = e.slice(0, at).replace(/\.?0+$/, "");
+      var a = Math.abs(exp);
+      return m + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
+    }
+    var f = v.toFixed(Math.max(0, 3 - exp));
+    return f.indexOf(".") >= 0 ? f.replace(/\.?0+$/, "") : f;
+  }
+  function expand(enc, dtype) {
+    if (enc === null || typeof enc === "object") return enc;
+    return { shape: [], dtype: dtype, text: typeof enc === "string" ? enc : g4(enc), values: [enc] };
+  }
+  G.nodes.forEach(function (n) {
+    if (n.value !== undefined) n.value = expand(n.value, n.dtype);
+  });
+  G.steps.forEach(function (s) {
+    s.grad = expand(s.grad, byId.get(s.id).dtype);
+    s.contributions.forEach(function (c) {
+      var dt = byId.get(c.to).dtype;
+      c.grad = expand(c.grad, dt);
+      c.sum = expand(c.sum, dt);
+    });
+  });
+
   // ------------------------------------------------------------------ the backward steps
   var stepOf = new Map(); // node id -> index of its step
   var contribOf = new Map(); // edge id -> [step index, contribution]
