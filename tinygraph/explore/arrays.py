@@ -47,7 +47,9 @@ def shortest32(v: float) -> float:
     float32, as numpy prints it, without numpy's slow array printing.
     """
     want = _PACK32(v)
-    for digits in (6, 7, 8):
+    # A normal float32 is 6 to 9 digits (a shorter one comes out of "g" with its zeros dropped);
+    # a subnormal one may be fewer.
+    for digits in range(6 if abs(v) >= 1.2e-38 else 1, 9):
         shorter = float(f"{v:.{digits}g}")
         if _PACK32(shorter) == want:
             return shorter
