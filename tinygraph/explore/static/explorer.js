@@ -78,16 +78,28 @@
     var f = v.toFixed(Math.max(0, 3 - exp));
     return f.indexOf(".") >= 0 ? f.replace(/\.?0+$/, "") : f;
   }
+  // The object form of a bare number: {shape: [], dtype, text, values: [v]}, its text and values
+  // worked out when read (most of 100,000 are never shown).
+  function Scalar(v, dtype) {
+    this.v = v;
+    this.dtype = dtype;
+  }
+  Object.defineProperties(Scalar.prototype, {
+    shape: { get: function () { return []; } },
+    text: { get: function () { return typeof this.v === "string" ? this.v : g4(this.v); } },
+    values: { get: function () { return [this.v]; } },
+  });
   function expand(enc, dtype) {
-    if (enc === null || typeof enc === "object") return enc;
-    return { shape: [], dtype: dtype, text: typeof enc === "string" ? enc : g4(enc), values: [enc] };
+    if (enc === null || enc === undefined || typeof enc === "object") return enc;
+    return new Scalar(enc, dtype);
   }
   G.nodes.forEach(function (n) {
-    if (n.value !== undefined) n.value = expand(n.value, n.dtype);
+    if (n.value !== undefined && typeof n.value !== "object") n.value = new Scalar(n.value, n.dtype);
   });
   G.steps.forEach(function (s) {
-    s.grad = expand(s.grad, byId.get(s.id).dtype);
+    if (typeof s.grad !== "object") s.grad = new Scalar(s.grad, byId.get(s.id).dtype);
     s.contributions.forEach(function (c) {
+      if (typeof c.grad === "object" && (c.sum === undefined || c.sum === null || typeof c.sum === "object")) return;
       var dt = byId.get(c.to).dtype;
       c.grad = expand(c.grad, dt);
       c.sum = expand(c.sum, dt);
