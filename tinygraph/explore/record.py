@@ -263,16 +263,12 @@ def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of, dty
             # The same addition, in the same order and dtype, as the engine's accumulation.
             running[key] = gp if k == 1 else running[key] + gp
             to = item_of[key]
-            contributions.append(
-                {
-                    "edge": f"e{edge_of[(node_id, i)]}",
-                    "to": ids[to],
-                    "grad": enc(gp, dtypes[to]),
-                    "sum": encode(running[key], dtypes[to]) if k > 1 else None,
-                    "k": k,
-                    "n": total,
-                }
-            )
+            c = {"edge": f"e{edge_of[(node_id, i)]}", "to": ids[to], "grad": enc(gp, dtypes[to])}
+            if total > 1:  # an input used once: its one contribution is its gradient (k = n = 1)
+                c["sum"] = encode(running[key], dtypes[to]) if k > 1 else None
+                c["k"] = k
+                c["n"] = total
+            contributions.append(c)
             if k == total:
                 del running[key]
     return steps

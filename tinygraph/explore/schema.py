@@ -110,7 +110,7 @@ SCHEMA: dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["edge", "to", "grad", "sum", "k", "n"],
+                            "required": ["edge", "to", "grad"],
                             "properties": {
                                 "edge": _EDGE_ID,
                                 "to": _ID,

@@ -115,7 +115,7 @@
     s.contributions.forEach(function (c) {
       contribOf.set(c.edge, [k, c]);
       if (!received.has(c.to)) received.set(c.to, []);
-      received.get(c.to).push([k, c.sum || c.grad, c.k, c.n]);
+      received.get(c.to).push([k, c.sum || c.grad, c.k || 1, c.n || 1]);
     });
   });
 
