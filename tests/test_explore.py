@@ -89,7 +89,10 @@ def embedded(html: str) -> dict:
     return json.loads(m.group(1))
 
 
-def values(enc: dict) -> np.ndarray:
+def values(enc: dict | float | str) -> np.ndarray:
+    """An encoded array's values (a bare number is a 0-d array)."""
+    if not isinstance(enc, dict):
+        return np.array(float(enc))
     return np.array([float(v) for v in enc["values"]]).reshape(enc["shape"])
 
 

@@ -248,3 +248,29 @@ def test_two_notebook_explorers_each_have_their_own_api(browser):
     assert session.page.evaluate("window.tinygraphExplorer") is None
     assert session.requests == [] and session.errors == []
     session.close()
+
+
+def test_a_folded_float32_chain_steps_to_the_engines_gradient(browser, tmp_path):
+    """Scalars travel as bare numbers; the page expands them and step() still gives {id, grad}."""
+    x = tg.tensor(0.7, requires_grad=True, name="x")
+    ys, y = [], x
+    for _ in range(150):
+        y = tg.tanh(y * 1.01)
+        ys.append(y)
+    explorer = tg.explore(y, budget=10)
+    session = open_explorer(browser, tmp_path, explorer)
+    api(session, "reset()")
+    taken = []
+    while (s := api(session, "step()")) is not None:
+        taken.append(s)
+    assert [s["id"] for s in taken] == [s["id"] for s in explorer.data["steps"]]
+    y.backward()
+    assert len(taken[-1]["grad"]) == 1 and np.float32(taken[-1]["grad"][0]) == x.grad
+    tanhs = [n for n in explorer.data["nodes"] if n["op"] == "tanh"]
+    texts = session.page.evaluate(
+        "(ids) => ids.map(id => window.tinygraphExplorer.data.nodes.find(n => n.id === id).value.text)",
+        [n["id"] for n in tanhs[:20]],
+    )
+    assert texts == [f"{float(v.data):.4g}" for v in ys[:20]]
+    assert not session.errors and not session.requests
+    session.close()

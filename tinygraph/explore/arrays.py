@@ -6,6 +6,12 @@ arithmetic. An encoded array is a JSON object::
     {"shape": [2, 3], "dtype": "float32", "text": "<short label>", "values": [...]}   # size <= 64
     {"shape": [...], "dtype": ..., "text": ..., "stats": {...}, "heat": {...}}          # larger
 
+A 0-d floating array whose dtype is the one its context gives (the node's own dtype for its
+value, the dtype of the node it reaches for a gradient) travels as a bare JSON number (or
+``"nan"``, ``"inf"``, ``"-inf"``): a 100,000-op chain of scalars then costs a few bytes per
+number, not an object. The page expands it to ``{"shape": [], "dtype": ..., "text": ..., "values": [v]}``
+with ``text`` the number written as ``f"{v:.4g}"``; :func:`expand` does the same in Python.
+
 ``values`` is the array flattened in C order (non-finite entries as the strings ``"nan"``,
 ``"inf"``, ``"-inf"``); ``stats`` holds ``min``, ``max``, ``mean``, ``std`` of the finite entries and
 ``nonfinite`` (their count); ``heat`` is a downsampled picture: ``tiles`` images of ``h`` × ``w``
@@ -15,6 +21,7 @@ pixels, ``data`` the pixels as integers in [-999, 999] (value / ``scale`` · 999
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -30,12 +37,31 @@ TILE = 32
 SINGLE = 64
 
 
+_PACK32 = struct.Struct("<f").pack
+
+
+def shortest32(v: float) -> float:
+    """The float64 with the fewest significant digits that rounds to the same float32 as ``v``.
+
+    Its ``repr`` (what ``json.dumps`` writes) is then the shortest text that reads back as the
+    float32, as numpy prints it, without numpy's slow array printing.
+    """
+    want = _PACK32(v)
+    # A normal float32 is 6 to 9 digits (a shorter one comes out of "g" with its zeros dropped);
+    # a subnormal one may be fewer.
+    for digits in range(6 if abs(v) >= 1.2e-38 else 1, 9):
+        shorter = float(f"{v:.{digits}g}")
+        if _PACK32(shorter) == want:
+            return shorter
+    return float(f"{v:.9g}")
+
+
 def _number(v: float, float32: bool) -> float | str:
     if v != v:
         return "nan"
-    if v in (np.inf, -np.inf):
+    if v in (math.inf, -math.inf):
         return "inf" if v > 0 else "-inf"
-    return float(str(np.float32(v))) if float32 else v
+    return shortest32(v) if float32 else v
 
 
 def flat_values(arr: np.ndarray) -> list[float | str]:
@@ -112,15 +138,24 @@ def dtype_name(dtype: np.dtype) -> str:
     return name
 
 
-def encode(value: Any) -> dict[str, Any]:
-    """The JSON form of one array (see the module docstring)."""
+def encode(value: Any, context: str | None = None) -> dict[str, Any] | float | str:
+    """The JSON form of one array (see the module docstring).
+
+    Parameters
+    ----------
+    value : the array.
+    context : the dtype the page assumes here (the node's); a 0-d float32 or float64 array of
+        that dtype is written as a bare number.
+    """
     arr = np.asarray(value)
     dtype = dtype_name(arr.dtype)
-    if arr.ndim == 0 and arr.dtype.kind == "f":  # the common case of long scalar chains: fast
+    if arr.ndim == 0 and (dtype == "float32" or dtype == "float64"):  # long scalar chains: fast
         v = arr.item()
+        if dtype == context:
+            return _number(v, dtype == "float32")
         if math.isfinite(v):
             return {"shape": [], "dtype": dtype, "text": f"{v:.4g}",  # labels.number, inlined
-                    "values": [float(str(arr)) if dtype == "float32" else v]}  # fmt: skip
+                    "values": [_number(v, dtype == "float32")]}  # fmt: skip
     out: dict[str, Any] = {"shape": list(arr.shape), "dtype": dtype, "text": short(arr, 4)}
     if arr.size <= FULL_VALUES:
         out["values"] = flat_values(arr)
@@ -128,3 +163,12 @@ def encode(value: Any) -> dict[str, Any]:
         out["stats"] = stats(arr)
         out["heat"] = heat(arr)
     return out
+
+
+def expand(enc: dict[str, Any] | float | str, dtype: str) -> dict[str, Any]:
+    """The object form of an encoded array: a bare number (a 0-d array of ``dtype``) as the page reads it."""
+    if isinstance(enc, dict):
+        return enc
+    v = float(enc)
+    text = f"{v:.4g}" if math.isfinite(v) else str(enc)
+    return {"shape": [], "dtype": dtype, "text": text, "values": [enc]}

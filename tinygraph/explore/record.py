@@ -12,7 +12,9 @@ The page's script does no arithmetic on values. The JSON schema is in ``docs/exp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -28,13 +30,30 @@ from tinygraph.view.chain import find_chain, local_formula
 from tinygraph.view.labels import attr_text, number
 from tinygraph.view.model import GraphView, build_view, display_names, is_parameter, kind, open_fused
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a 0-d float array of its node's dtype is a bare number
 #: A chain lists at most this many local-derivative factors per path (the rest are counted).
 MAX_FACTORS = 40
 #: Paths longer than this get no numbers for their factors (a 100,000-op chain would take seconds).
 MAX_NUMERIC_PATH = 400
 #: Chains are worked out for at most this many parameters.
 MAX_CHAINS = 200
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while (and back on after, if it was on).
+
+    Recording a 100,000-node graph makes a few hundred thousand dicts and lists, none of them
+    garbage; each of the collections they would set off walks every one of them again (about a
+    third of the time at that size).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def record(
@@ -49,6 +68,11 @@ def record(
     title : shown at the top of the page.
     budget : the most boxes at one level before what repeats is folded into slices.
     """
+    with _collector_paused():
+        return _record(roots, grads, title, budget)
+
+
+def _record(roots: list[Node], grads: Sequence[Any] | None, title: str, budget: int) -> dict[str, Any]:
     roots, _ = open_fused(roots, True, "explore")
     view = build_view(roots, True, "explore")
     items: list[Node] = view.items  # type: ignore[assignment]  # every composite is open
@@ -70,24 +94,30 @@ def record(
 
     trace = _trace(roots, grads)
     nodes: list[dict[str, Any]] = []
+    dtypes = [dtype_name(node.dtype) for node in items]
+    position, parents = tree.position, tree.parent
     for i, node in enumerate(items):
+        p = parents[i]
+        dtype = dtypes[i]
         entry: dict[str, Any] = {
             "id": ids[i],
             "op": node.op,
             "name": names[i],
             "kind": kind(node),
-            "parent": parent_id(i),
+            "parent": None if p is None else ids[p],
             "shape": list(node.shape),
-            "dtype": dtype_name(node.dtype),
-            "value": encode(node._value),
+            "dtype": dtype,
+            "value": encode(node._value, dtype),
         }
         if node.scope:
             entry["scope"] = scope_path(node.scope)
-        attrs = attr_text(node.attrs, 80)
-        if attrs:
-            entry["attrs"] = attrs
-        if i in tree.position:
-            entry["position"] = tree.position[i]
+        if node.attrs:
+            attrs = attr_text(node.attrs, 80)
+            if attrs:
+                entry["attrs"] = attrs
+        k = position.get(i)
+        if k is not None:
+            entry["position"] = k
         nodes.append(entry)
     nodes += _box_entries(tree, ids, items, edge_list, parent_id, view.roots)
 
@@ -102,7 +132,7 @@ def record(
         edge_of[link] = k
         src, dst = ids[e.src], ids[e.dst]
         edges.append({"id": f"e{k}", "src": src, "dst": dst, "index": e.index, "grad": link in along})
-    steps = _steps(trace, view, ids, edge_of)
+    steps = _steps(trace, view, ids, edge_of, dtypes)
     chains = _chains(view, items, ids, trace)
     ops = {}
     for node in items:
@@ -190,11 +220,11 @@ def _box_entries(
     return out
 
 
-def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> list[dict]:
+def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of, dtypes: list[str]) -> list[dict]:
     """One step per node the engine visits, in its order: what arrived, what each input received.
 
     The engine fills ``trace["nodes"]`` as it goes, so the dict's order is its reverse topological
-    order.
+    order. A gradient is encoded in the context of the node it reaches (``dtypes``: per item).
     """
     arrived, along = trace["nodes"], trace["edges"]
     if not arrived:
@@ -207,18 +237,22 @@ def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> 
     running: dict[int, Any] = {}
     received: dict[int, int] = {}
     steps = []
-    encoded: dict[int, dict[str, Any]] = {}  # id(array) -> its JSON: a gradient passed on unchanged
+    # (id(array), context) -> its JSON: a gradient passed on unchanged is one array (all of them
+    # stay alive in `trace`).
+    encoded: dict[tuple[int, str], Any] = {}
 
-    def enc(array: Any) -> dict[str, Any]:  # is one array (all of them stay alive in `trace`)
-        out = encoded.get(id(array))
+    def enc(array: Any, context: str) -> Any:
+        key = (id(array), context)
+        out = encoded.get(key)
         if out is None:
-            out = encoded[id(array)] = encode(array)
+            out = encoded[key] = encode(array, context)
         return out
 
     for node_id, g in arrived.items():
         index = item_of[node_id]
         node = items[index]
-        step: dict[str, Any] = {"id": ids[index], "grad": enc(g), "contributions": []}
+        contributions: list[dict[str, Any]] = []
+        steps.append({"id": ids[index], "grad": enc(g, dtypes[index]), "contributions": contributions})
         for i, p in enumerate(node.parents):
             gp = along.get((node_id, i))
             if gp is None:
@@ -228,19 +262,15 @@ def _steps(trace: dict[str, dict], view: GraphView, ids: list[str], edge_of) -> 
             total = consumers[key]
             # The same addition, in the same order and dtype, as the engine's accumulation.
             running[key] = gp if k == 1 else running[key] + gp
-            step["contributions"].append(
-                {
-                    "edge": f"e{edge_of[(node_id, i)]}",
-                    "to": ids[item_of[key]],
-                    "grad": enc(gp),
-                    "sum": encode(running[key]) if k > 1 else None,
-                    "k": k,
-                    "n": total,
-                }
-            )
+            to = item_of[key]
+            c = {"edge": f"e{edge_of[(node_id, i)]}", "to": ids[to], "grad": enc(gp, dtypes[to])}
+            if total > 1:  # an input used once: its one contribution is its gradient (k = n = 1)
+                c["sum"] = encode(running[key], dtypes[to]) if k > 1 else None
+                c["k"] = k
+                c["n"] = total
+            contributions.append(c)
             if k == total:
                 del running[key]
-        steps.append(step)
     return steps
 
 

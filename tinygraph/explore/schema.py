@@ -44,6 +44,10 @@ ARRAY: dict[str, Any] = {
     "oneOf": [{"required": ["values"]}, {"required": ["stats", "heat"]}],
 }
 
+#: An encoded array: the object above, or, for a 0-d float array of the dtype of the node it
+#: belongs to (a value) or reaches (a gradient), the bare number.
+ENCODED: dict[str, Any] = {"anyOf": [_NUMBER, ARRAY]}
+
 _ID = {"type": "string", "pattern": "^[nb][0-9]+$"}
 _EDGE_ID = {"type": "string", "pattern": "^e[0-9]+$"}
 
@@ -53,7 +57,7 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["version", "title", "roots", "nodes", "edges", "steps", "chains", "ops", "budget"],
     "properties": {
-        "version": {"const": 1},
+        "version": {"const": 2},
         "title": {"type": "string"},
         "roots": {"type": "array", "items": _ID},
         "budget": {"type": "integer"},
@@ -106,7 +110,7 @@ SCHEMA: dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["edge", "to", "grad", "sum", "k", "n"],
+                            "required": ["edge", "to", "grad"],
                             "properties": {
                                 "edge": _EDGE_ID,
                                 "to": _ID,
@@ -168,5 +172,5 @@ SCHEMA: dict[str, Any] = {
             },
         },
     },
-    "$defs": {"array": ARRAY},
+    "$defs": {"array": ENCODED},
 }

@@ -12,7 +12,6 @@ Opening a box shows its children, so a fold is opened like a composite.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -250,9 +249,9 @@ def _slice(tree: Tree, parent: int | None, units: list[list[int]], name: str | N
                 for key in unit:
                     tree.parent[key] = box
             continue
-        size = math.ceil(len(group) / budget)
-        if size < 2:
-            size = 2
+        size = budget  # slices of budget**k units: full slices all the way down, none of 1 or 2
+        while size * budget < len(group):
+            size *= budget
         for start in range(0, len(group), size):
             part = group[start : start + size]
             lo, hi = offset + start + 1, offset + start + len(part)

@@ -64,6 +64,48 @@
   });
   var edgeById = new Map(G.edges.map(function (e) { return [e.id, e]; }));
 
+  // A 0-d float array travels as a bare number (or "nan", "inf", "-inf"), of the dtype of the
+  // node it belongs to or reaches: expanded here into the object form the rest reads.
+  function g4(v) {
+    // Python's f"{v:.4g}": 4 significant digits, trailing zeros dropped, exponent from 1e-5 / 1e4
+    if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+    var e = v.toExponential(3), at = e.indexOf("e"), exp = parseInt(e.slice(at + 1), 10);
+    if (exp < -4 || exp >= 4) {
+      var m = e.slice(0, at).replace(/\.?0+$/, "");
+      var a = Math.abs(exp);
+      return m + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
+    }
+    var f = v.toFixed(Math.max(0, 3 - exp));
+    return f.indexOf(".") >= 0 ? f.replace(/\.?0+$/, "") : f;
+  }
+  // The object form of a bare number: {shape: [], dtype, text, values: [v]}, its text and values
+  // worked out when read (most of 100,000 are never shown).
+  function Scalar(v, dtype) {
+    this.v = v;
+    this.dtype = dtype;
+  }
+  Object.defineProperties(Scalar.prototype, {
+    shape: { get: function () { return []; } },
+    text: { get: function () { return typeof this.v === "string" ? this.v : g4(this.v); } },
+    values: { get: function () { return [this.v]; } },
+  });
+  function expand(enc, dtype) {
+    if (enc === null || enc === undefined || typeof enc === "object") return enc;
+    return new Scalar(enc, dtype);
+  }
+  G.nodes.forEach(function (n) {
+    if (n.value !== undefined && typeof n.value !== "object") n.value = new Scalar(n.value, n.dtype);
+  });
+  G.steps.forEach(function (s) {
+    if (typeof s.grad !== "object") s.grad = new Scalar(s.grad, byId.get(s.id).dtype);
+    s.contributions.forEach(function (c) {
+      if (typeof c.grad === "object" && (c.sum === undefined || c.sum === null || typeof c.sum === "object")) return;
+      var dt = byId.get(c.to).dtype;
+      c.grad = expand(c.grad, dt);
+      c.sum = expand(c.sum, dt);
+    });
+  });
+
   // ------------------------------------------------------------------ the backward steps
   var stepOf = new Map(); // node id -> index of its step
   var contribOf = new Map(); // edge id -> [step index, contribution]
@@ -73,7 +115,7 @@
     s.contributions.forEach(function (c) {
       contribOf.set(c.edge, [k, c]);
       if (!received.has(c.to)) received.set(c.to, []);
-      received.get(c.to).push([k, c.sum || c.grad, c.k, c.n]);
+      received.get(c.to).push([k, c.sum || c.grad, c.k || 1, c.n || 1]);
     });
   });
 
