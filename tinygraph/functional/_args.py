@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._inputs import value_array
 from tinygraph.errors import OpError
 from tinygraph.node import Node
 from tinygraph.ops import mean, sum
@@ -16,8 +17,11 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def as_node(value: Any) -> Node:
-    """``value`` itself if it is a Node, else a constant node holding it as an array."""
-    return value if isinstance(value, Node) else constant(np.asarray(value))
+    """``value`` itself if it is a Node, else a constant node holding it as an array.
+
+    Python floats (and lists of them) become float32, as in ``tg.tensor``; numpy values keep their dtype.
+    """
+    return value if isinstance(value, Node) else constant(value_array(value))
 
 
 def check_flag(op: str, name: str, value: Any) -> bool:

@@ -32,9 +32,13 @@ def _detached_max(x: Node, axis: int) -> Node:
     """The maximum along ``axis`` (kept as a length-1 axis) as a constant: no gradient flows into it.
 
     A row whose maximum is ±inf (or nan) is shifted by 0 instead: ``x - m`` would be ``inf - inf``
-    = nan, where an all −inf row has logsumexp −inf (and softmax nan, as in PyTorch).
+    = nan, where an all −inf row has logsumexp −inf (and softmax nan, as in PyTorch). An empty
+    input is shifted by 0 (an empty row's logsumexp is −inf, as in PyTorch).
     """
-    m = np.max(x._value, axis=axis, keepdims=True)
+    value = x._value
+    if value.size == 0:  # an empty row (or batch): no maximum, and nothing to shift
+        return constant(np.zeros(value.shape[:axis] + (1,) + value.shape[axis + 1 :], value.dtype))
+    m = np.max(value, axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0).astype(m.dtype)
     return constant(m)
@@ -250,7 +254,8 @@ def hardtanh(x: Node, min_val: float = -1.0, max_val: float = 1.0) -> Node:
         raise OpError(f"hardtanh: min_val ({lo}) must not exceed max_val ({hi})")
     x = as_node(x)
     inside = constant((x.data > lo) & (x.data < hi))
-    return where(inside, x, constant(np.clip(x.data, lo, hi)))
+    clipped = np.clip(x.data, lo, hi)  # float64 for an integer x (Python float bounds): float32, the rule
+    return where(inside, x, constant(clipped.astype(x.dtype if x.dtype.kind == "f" else np.float32)))
 
 
 @composite(

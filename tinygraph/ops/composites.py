@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._inputs import value_array
 from tinygraph.errors import OpError
 from tinygraph.node import Node
 from tinygraph.ops.axes import reduced_count
@@ -48,7 +49,7 @@ def var(x, axis=None, ddof=None, keepdims=False, correction=None):
     ``ddof`` (numpy's name) or ``correction`` (PyTorch's) is subtracted from the count n: 0 by
     default, as numpy (PyTorch's default is 1, Bessel's correction; pass ``correction=1`` for it).
     """
-    x = x if isinstance(x, Node) else Node(np.asarray(x))
+    x = x if isinstance(x, Node) else Node(value_array(x))  # Python floats: float32
     d = _ddof("var", ddof, correction)
     n = reduced_count(x.shape, axis, "var")
     if n - d <= 0:
@@ -65,8 +66,17 @@ def var(x, axis=None, ddof=None, keepdims=False, correction=None):
     samples=(Sample((3, 4)), Sample((3, 4), axis=0, correction=1), Sample((2, 3, 4), axis=-1, keepdims=True)),
 )
 def std(x, axis=None, ddof=None, keepdims=False, correction=None):
-    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0)."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction))
+    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0).
+
+    Where the values do not spread (var = 0: a constant row, a single element) the gradient is 0,
+    as PyTorch's, not ``0 · ∞ = nan``.
+    """
+    v = var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction)
+    zero = v.data == 0
+    if not zero.any():
+        return sqrt(v)
+    zero = constant(zero)  # sqrt only sees positive values there, so no infinite derivative
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 # ------------------------------------------------------------------ elementwise

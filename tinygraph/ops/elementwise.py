@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph._inputs import not_half
 from tinygraph.registry import Sample, primitive
 
 BROADCAST = ((2, 3), (3,))  # a pair of shapes that broadcast, used in the samples below
@@ -101,7 +102,7 @@ def neg(x):
 )
 def exp(x):
     """Elementwise exponential, ``z = exp(x)``."""
-    return np.exp(x)
+    return not_half(np.exp, x, np.exp(x))  # float32 for bools and 8-bit ints
 
 
 @primitive(
@@ -112,7 +113,7 @@ def exp(x):
 )
 def log(x):
     """Elementwise natural logarithm, ``z = log(x)``."""
-    return np.log(x)
+    return not_half(np.log, x, np.log(x))  # float32 for bools and 8-bit ints
 
 
 @primitive(
@@ -123,7 +124,7 @@ def log(x):
 )
 def tanh(x):
     """Elementwise hyperbolic tangent, ``z = tanh(x)``."""
-    return np.tanh(x)
+    return not_half(np.tanh, x, np.tanh(x))  # float32 for bools and 8-bit ints
 
 
 def _sigmoid(x):
@@ -140,7 +141,7 @@ def _sigmoid(x):
 )
 def sigmoid(x):
     """Elementwise logistic sigmoid, ``z = 1 / (1 + exp(-x))``, computed without overflow."""
-    return _sigmoid(x)
+    return not_half(_sigmoid, x, _sigmoid(x))  # float32 for 8-bit ints
 
 
 @primitive(
@@ -173,7 +174,7 @@ def abs(x):
 )
 def sqrt(x):
     """Elementwise square root, ``z = sqrt(x)``."""
-    return np.sqrt(x)
+    return not_half(np.sqrt, x, np.sqrt(x))  # float32 for bools and 8-bit ints
 
 
 def _tie_share(xp, g, wins, tie):

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from tinygraph._inputs import not_half
 from tinygraph.registry import Sample, primitive
 
 
@@ -19,7 +20,7 @@ def _unary(name: str, fn, formula: str, rule, doc: str, domain=(-2.0, 2.0)):
     """Declare an elementwise primitive ``z = fn(x)`` with the local derivative ``rule``."""
 
     def forward(x):
-        return fn(x)
+        return not_half(fn, x, fn(x))  # float32 for bools and 8-bit ints, as PyTorch
 
     forward.__name__ = name
     forward.__doc__ = doc
@@ -137,7 +138,7 @@ _SPECIAL = np.array([[1.0, np.nan, np.inf], [-np.inf, 0.0, -2.5]])
 
 def _test(name: str, fn, what: str):
     def forward(x):
-        return fn(x)
+        return not_half(fn, x, fn(x))  # float32 for bools and 8-bit ints, as PyTorch
 
     forward.__name__ = name
     forward.__doc__ = f"Elementwise test for {what}, as booleans; not differentiable."
