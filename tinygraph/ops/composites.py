@@ -93,12 +93,17 @@ def logaddexp(x, y):
 
     ``m`` is the detached maximum of the two, so exp never overflows (inputs of ±800 are fine).
     """
-    xv, yv = (v.data if hasattr(v, "data") else np.asarray(v) for v in (x, y))
+    # Python numbers stay Python numbers, so numpy promotes them weakly (float32 + 2 is float32)
+    xv, yv = (v if type(v) in (int, float) else _raw(v) for v in (x, y))
     try:
         m = np.maximum(xv, yv)
     except ValueError as exc:
         raise OpError(f"logaddexp: shapes {np.shape(xv)} and {np.shape(yv)} do not broadcast") from exc
-    m = constant(np.where(np.isfinite(m), m, 0).astype(np.result_type(xv, yv), copy=False))
+    arrays = [v for v in (xv, yv) if isinstance(v, np.ndarray)]
+    dtype = np.result_type(xv, yv)
+    if dtype.kind != "f" or (dtype == np.float64 and all(a.dtype != np.float64 for a in arrays)):
+        dtype = np.dtype(np.float32)  # the rule: float64 only from a float64 input
+    m = constant(np.where(np.isfinite(m), m, 0).astype(dtype, copy=False))
     return m + log(exp(x - m) + exp(y - m))
 
 

@@ -141,7 +141,9 @@ def _sigmoid(x):
 )
 def sigmoid(x):
     """Elementwise logistic sigmoid, ``z = 1 / (1 + exp(-x))``, computed without overflow."""
-    return not_half(_sigmoid, x, _sigmoid(x))  # float32 for 8-bit ints
+    if x.dtype.kind != "f":  # integers: -|x| would wrap around (uint16 1 → 65535); float32, the rule
+        x = np.asarray(x, dtype=np.float32)
+    return _sigmoid(x)
 
 
 @primitive(
