@@ -111,7 +111,8 @@ def test_float_functions_of_bools_and_8_bit_ints_give_float32_not_float16(name, 
     attrs = dict(opdef.samples[0].attrs)
     value = tg.tensor(np.array([[1, 0, 1], [0, 1, 1]]).astype(dtype))
     try:
-        out = opdef.graph_fn(value, **attrs)
+        with np.errstate(all="ignore"):  # log(0), arccosh(0): the dtype is what is checked
+            out = opdef.graph_fn(value, **attrs)
     except (OpError, TypeError, ValueError) as exc:
         assert str(exc).startswith(name) or f"inside {name}" in str(exc) or name in str(exc)
         return
@@ -212,7 +213,7 @@ def test_softmax_family_of_empty_inputs_as_pytorch(shape, axis):
         (F.logsumexp, torch.logsumexp),
     ]:
         x = tg.zeros(shape, dtype=np.float64, requires_grad=True)
-        with np.errstate(divide="ignore"):
+        with np.errstate(all="ignore"):  # log Σ exp over nothing: log 0
             out = ours(x, axis=axis)
             out.sum().backward()
         np.testing.assert_array_equal(out.data, theirs(t, axis).numpy())
