@@ -398,3 +398,45 @@ def test_layers_still_take_numpy_integers_and_floats():
     assert nn.Embedding(np.int64(10), np.int32(3)).weight.shape == (10, 3)
     assert nn.Dropout(np.float32(0.25)).p == 0.25
     assert nn.LayerNorm([4]).normalized_shape == (4,)
+
+
+# ------------------------------------------------------------------ lists of Nodes, everywhere
+
+
+def _nested_nodes(value):
+    """``value`` (an array) as nested lists of 0-d Nodes that require grad."""
+    if value.ndim == 0:
+        return tg.Node(value.copy(), requires_grad=True)
+    return [_nested_nodes(v) for v in value]
+
+
+LIST_CASES = [
+    pytest.param(name, k, i, id=f"{name}-{k}-arg{i}")
+    for name, opdef in sorted(REGISTRY.items())
+    if opdef.variadic_vjp is None
+    for k, sample in enumerate(opdef.samples)
+    for i, arg in enumerate(sample.args)
+    if _is_shape(arg) and len(arg) >= 1
+]
+
+
+@pytest.mark.parametrize(("name", "k", "i"), LIST_CASES)
+def test_every_op_refuses_a_list_of_nodes_for_an_array_input(name, k, i):
+    """A nested list of Nodes where an array goes would drop their graph: refused, pointing to tg.stack."""
+    opdef = REGISTRY[name]
+    sample = opdef.samples[k]
+    inputs = sample.make_inputs(np.random.default_rng(k))
+    inputs[i] = _nested_nodes(inputs[i].data)
+    with pytest.raises(TypeError, match=r"tg\.stack"):
+        _call(opdef, inputs, dict(sample.attrs))
+
+
+def test_a_list_of_nodes_as_a_loss_target_or_weight_is_refused():
+    x = tg.tensor([0.5, 0.5], requires_grad=True)
+    y = tg.tensor(1.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"tg\.stack"):
+        F.mse_loss(x, [y, y])
+    with pytest.raises(TypeError, match=r"binary_cross_entropy: weight: .*tg\.stack"):
+        F.binary_cross_entropy(x, tg.tensor([1.0, 0.0]), weight=[y, y])
+    with pytest.raises(TypeError, match=r"tg\.stack"):
+        F.cross_entropy(tg.ones((2, 3)), [y, y])

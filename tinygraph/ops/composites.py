@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygraph._inputs import value_array
 from tinygraph.errors import OpError
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 from tinygraph.ops.axes import reduced_count
 from tinygraph.ops.elementwise import exp, log, sqrt, where
 from tinygraph.ops.indexing import _axis, _node, _raw
@@ -49,6 +49,7 @@ def var(x, axis=None, ddof=None, keepdims=False, correction=None):
     ``ddof`` (numpy's name) or ``correction`` (PyTorch's) is subtracted from the count n: 0 by
     default, as numpy (PyTorch's default is 1, Bessel's correction; pass ``correction=1`` for it).
     """
+    refuse_node_sequence(x, "var")  # an array of it would drop the Nodes' graph
     x = x if isinstance(x, Node) else Node(value_array(x))  # Python floats: float32
     d = _ddof("var", ddof, correction)
     n = reduced_count(x.shape, axis, "var")
@@ -94,6 +95,8 @@ def logaddexp(x, y):
     ``m`` is the detached maximum of the two, so exp never overflows (inputs of ±800 are fine).
     """
     # Python numbers stay Python numbers, so numpy promotes them weakly (float32 + 2 is float32)
+    refuse_node_sequence(x, "logaddexp")  # an array of either would drop the Nodes' graph
+    refuse_node_sequence(y, "logaddexp")
     xv, yv = (v if type(v) in (int, float) else _raw(v) for v in (x, y))
     try:
         m = np.maximum(xv, yv)
@@ -208,6 +211,7 @@ def _pairs(x: Node, pad_width: Any) -> tuple[tuple[int, int], ...]:
 )
 def pad_mode(x: Any, pad_width: Any, mode: str, value: float) -> Node:
     """Padding other than with zeros: ``mode`` (a numpy or PyTorch name) and the constant ``value``."""
+    refuse_node_sequence(x, "pad")  # an array of it would drop the Nodes' graph
     x = x if isinstance(x, Node) else constant(np.asarray(x))
     pairs = _pairs(x, pad_width)
     kind = MODES[mode]
