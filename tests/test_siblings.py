@@ -440,3 +440,12 @@ def test_a_list_of_nodes_as_a_loss_target_or_weight_is_refused():
         F.binary_cross_entropy(x, tg.tensor([1.0, 0.0]), weight=[y, y])
     with pytest.raises(TypeError, match=r"tg\.stack"):
         F.cross_entropy(tg.ones((2, 3)), [y, y])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int64])
+def test_sigmoid_of_integers_is_the_sigmoid_of_their_values(dtype):
+    """-|x| wrapped around in unsigned integers: sigmoid(uint16 1) was 0, not 0.731."""
+    values = np.array([0, 1, 3, 100]).astype(dtype)
+    out = tg.sigmoid(tg.tensor(values))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, 1 / (1 + np.exp(-values.astype(np.float64))), rtol=1e-6)

@@ -47,21 +47,25 @@ def float32_unless_float64_input(value: Any, inputs: Any, op: str) -> Any:
 
 
 HALF = np.dtype(np.float16)
-_HALF_SCALAR = np.float16
+HALF_SCALAR = np.float16
 
 
-def not_half(fn: Any, x: Any, value: Any) -> Any:
-    """``value = fn(x)``, recomputed in float32 when numpy made it float16 from bools or 8-bit ints.
+def float32_not_half(fn: Any, x: Any) -> Any:
+    """``fn(x)`` computed in float32, for a forward that numpy computed in float16 from ``x``.
 
     numpy computes a float function of a bool, int8 or uint8 array (``np.exp(mask)``) in float16;
     PyTorch gives float32, and so does tinygraph (its rule: integer maths that yields floats gives
-    float32). A float16 input stays float16.
+    float32). A forward checks its result inline (the check is on the hot path) and calls this
+    only for a float16 result; a float16 input stays float16::
+
+        z = np.exp(x)
+        if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+            return float32_not_half(np.exp, x)
+        return z
     """
-    kind = value.__class__
-    if kind is _HALF_SCALAR or (kind is NDARRAY and value.dtype is HALF):
-        if np.asarray(x).dtype is not HALF:
-            return fn(np.asarray(x, dtype=np.float32))
-    return value
+    if np.asarray(x).dtype is HALF:
+        return fn(x)
+    return fn(np.asarray(x, dtype=np.float32))
 
 
 def value_array(value: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygraph._inputs import not_half
+from tinygraph._inputs import HALF, HALF_SCALAR, NDARRAY, float32_not_half
 from tinygraph.registry import Sample, primitive
 
 BROADCAST = ((2, 3), (3,))  # a pair of shapes that broadcast, used in the samples below
@@ -102,7 +102,10 @@ def neg(x):
 )
 def exp(x):
     """Elementwise exponential, ``z = exp(x)``."""
-    return not_half(np.exp, x, np.exp(x))  # float32 for bools and 8-bit ints
+    z = np.exp(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.exp, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 @primitive(
@@ -113,7 +116,10 @@ def exp(x):
 )
 def log(x):
     """Elementwise natural logarithm, ``z = log(x)``."""
-    return not_half(np.log, x, np.log(x))  # float32 for bools and 8-bit ints
+    z = np.log(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.log, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 @primitive(
@@ -124,7 +130,10 @@ def log(x):
 )
 def tanh(x):
     """Elementwise hyperbolic tangent, ``z = tanh(x)``."""
-    return not_half(np.tanh, x, np.tanh(x))  # float32 for bools and 8-bit ints
+    z = np.tanh(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.tanh, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 def _sigmoid(x):
@@ -176,7 +185,10 @@ def abs(x):
 )
 def sqrt(x):
     """Elementwise square root, ``z = sqrt(x)``."""
-    return not_half(np.sqrt, x, np.sqrt(x))  # float32 for bools and 8-bit ints
+    z = np.sqrt(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.sqrt, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 def _tie_share(xp, g, wins, tie):
