@@ -44,3 +44,54 @@ def float32_unless_float64_input(value: Any, inputs: Any, op: str) -> Any:
         if isinstance(v, _FLOAT64_SOURCES) and v.dtype == FLOAT64:
             return value
     return value.astype(np.float32)
+
+
+HALF = np.dtype(np.float16)
+HALF_SCALAR = np.float16
+
+
+def float32_not_half(fn: Any, x: Any) -> Any:
+    """``fn(x)`` computed in float32, for a forward that numpy computed in float16 from ``x``.
+
+    numpy computes a float function of a bool, int8 or uint8 array (``np.exp(mask)``) in float16;
+    PyTorch gives float32, and so does tinygraph (its rule: integer maths that yields floats gives
+    float32). A forward checks its result inline (the check is on the hot path) and calls this
+    only for a float16 result; a float16 input stays float16::
+
+        z = np.exp(x)
+        if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+            return float32_not_half(np.exp, x)
+        return z
+    """
+    if np.asarray(x).dtype is HALF:
+        return fn(x)
+    return fn(np.asarray(x, dtype=np.float32))
+
+
+def value_array(value: Any) -> np.ndarray:
+    """``value`` (not a Node) as an array, Python floats (and lists of them) as float32.
+
+    The rule, as ``tg.tensor``'s and PyTorch's: Python floats are float32; numpy arrays and numpy
+    scalars keep their dtype.
+    """
+    array = np.asarray(value)
+    if array.dtype == FLOAT64 and not isinstance(value, _FLOAT64_SOURCES):
+        return array.astype(np.float32)
+    return array
+
+
+def int_arg(where: str, name: str, value: Any) -> int:
+    """``value`` as an int, or a TypeError naming ``where`` and ``name`` (a float would be truncated).
+
+    Bools, floats (``2.5``), strings and others are refused, as PyTorch refuses ``nn.Embedding(10, 2.5)``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r:.40}")
+    return int(value)
+
+
+def real_arg(where: str, name: str, value: Any) -> float:
+    """``value`` as a float, or a TypeError naming ``where`` and ``name`` for a non-number (``"a"``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__} {value!r:.40}")
+    return float(value)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 
 _rng = np.random.default_rng()
 
@@ -30,8 +30,13 @@ def get_rng() -> np.random.Generator:
 
 
 def _default_array(data: Any, dtype: Any) -> np.ndarray:
+    refuse_node_sequence(data, "tensor")  # np.array would copy the values and drop their graph
     if dtype is not None:
-        return np.array(data.data if isinstance(data, Node) else data, dtype=dtype)
+        try:
+            return np.array(data.data if isinstance(data, Node) else data, dtype=dtype)
+        except (TypeError, ValueError) as exc:  # "abc" as float64, a ragged list, a bad dtype
+            message = f"tensor: cannot make an array of {data!r:.60} with dtype {dtype!r}: {exc}"
+            raise type(exc)(message) from exc
     if isinstance(data, Node):
         return np.array(data.data)
     if isinstance(data, (np.ndarray, np.generic)):
@@ -50,7 +55,9 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     """Make a leaf node holding a copy of ``data``.
 
     Python floats and lists of floats become float32; an ndarray or numpy scalar keeps its dtype
-    (float64 stays float64); ``dtype`` overrides both.
+    (float64 stays float64); ``dtype`` overrides both. A list or tuple holding Nodes is refused
+    with a TypeError (its values would be copied and their graph dropped): combine Nodes with
+    ``tg.stack`` (which keeps the graph), or detach them first.
 
     Parameters
     ----------

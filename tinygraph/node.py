@@ -36,6 +36,7 @@ def as_array(value: Any) -> np.ndarray:
     """
     if type(value) is np.ndarray:
         return value
+    refuse_node_sequence(value, "op input")  # np.asarray would drop the Nodes' graph
     return value.data if isinstance(value, Node) else np.asarray(value)
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._inputs import value_array
 from tinygraph.errors import OpError
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 from tinygraph.ops import mean, sum
 from tinygraph.ops.axes import normalize_axes
 from tinygraph.registry import constant
@@ -16,8 +17,15 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def as_node(value: Any) -> Node:
-    """``value`` itself if it is a Node, else a constant node holding it as an array."""
-    return value if isinstance(value, Node) else constant(np.asarray(value))
+    """``value`` itself if it is a Node, else a constant node holding it as an array.
+
+    Python floats (and lists of them) become float32, as in ``tg.tensor``; numpy values keep their dtype.
+    A list or tuple holding Nodes is refused (TypeError pointing to ``tg.stack``).
+    """
+    if isinstance(value, Node):
+        return value
+    refuse_node_sequence(value, "op input")  # an array of it would drop the Nodes' graph
+    return constant(value_array(value))
 
 
 def check_flag(op: str, name: str, value: Any) -> bool:

@@ -19,6 +19,7 @@ from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, single_axis
 from tinygraph.node import Node
 from tinygraph.ops import exp, log, max, neg, relu, reshape, sigmoid, sum, tanh, where
+from tinygraph.ops.axes import kept_shape, normalize_axes
 from tinygraph.ops.special import erf, softplus
 from tinygraph.registry import Sample, composite, constant
 
@@ -28,13 +29,17 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _detached_max(x: Node, axis: int) -> Node:
-    """The maximum along ``axis`` (kept as a length-1 axis) as a constant: no gradient flows into it.
+def _detached_max(x: Node, axis: int | tuple[int, ...]) -> Node:
+    """The maximum along ``axis`` (kept as length-1 axes) as a constant: no gradient flows into it.
 
     A row whose maximum is ±inf (or nan) is shifted by 0 instead: ``x - m`` would be ``inf - inf``
-    = nan, where an all −inf row has logsumexp −inf (and softmax nan, as in PyTorch).
+    = nan, where an all −inf row has logsumexp −inf (and softmax nan, as in PyTorch). An empty
+    input is shifted by 0 (an empty row's logsumexp is −inf, as in PyTorch).
     """
-    m = np.max(x._value, axis=axis, keepdims=True)
+    value = x._value
+    if value.size == 0:  # an empty row (or batch): no maximum, and nothing to shift
+        return constant(np.zeros(kept_shape(value.shape, axis), value.dtype))
+    m = np.max(value, axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0).astype(m.dtype)
     return constant(m)
@@ -70,7 +75,7 @@ def softmax(x: Node, axis: int = -1) -> Node:
     return reshape(s, ()) if scalar else s
 
 
-def _log_sum_exp_shifted(shifted: Node, axis: int) -> Node:
+def _log_sum_exp_shifted(shifted: Node, axis: int | tuple[int, ...]) -> Node:
     """``log Σ exp(shifted)`` along ``axis`` (kept), for ``shifted`` whose maximum there is 0."""
     return log(sum(exp(shifted), axis=axis, keepdims=True))
 
@@ -78,19 +83,34 @@ def _log_sum_exp_shifted(shifted: Node, axis: int) -> Node:
 @composite(
     "logsumexp",
     formula="lse(x) = m + log Σ_j exp(x_j - m),  m = max_j x_j (detached)\n∂lse/∂x = softmax(x)",
-    samples=(Sample((3, 4)), Sample((2, 3, 4), axis=0, keepdims=True)),
+    samples=(
+        Sample((3, 4)),
+        Sample((2, 3, 4), axis=0, keepdims=True),
+        Sample((2, 3, 4), axis=(0, -1)),
+        Sample((2, 3), axis=None, keepdims=True),
+    ),
 )
 def logsumexp(x: Node, axis: int = -1, keepdims: bool = False) -> Node:
-    """``log Σ exp(x)`` along ``axis``, computed stably as ``m + log Σ exp(x - m)``.
+    """``log Σ exp(x)`` along ``axis`` (an int, a tuple of ints, or None for all axes), computed
+    stably as ``m + log Σ exp(x - m)``.
 
     ``m`` is the detached maximum, so exp never overflows.
     """
-    x, axis, scalar = _row_of(x, "logsumexp", axis)
-    m = _detached_max(x, axis)
-    lse = _log_sum_exp_shifted(x - m, axis) + m
+    scalar = False
+    if axis is None or isinstance(axis, (tuple, list)):  # several axes (None: all), as torch's dim=(0, 1)
+        x = as_node(x)
+        try:
+            axes = normalize_axes(axis, x.ndim, "logsumexp")
+        except (TypeError, ValueError) as exc:
+            raise OpError(str(exc)) from exc
+    else:
+        x, single, scalar = _row_of(x, "logsumexp", axis)
+        axes = (single,)
+    m = _detached_max(x, axes)
+    lse = _log_sum_exp_shifted(x - m, axes) + m
     if scalar:
         return reshape(lse, ())
-    return lse if keepdims else reshape(lse, x.shape[:axis] + x.shape[axis + 1 :])
+    return lse if keepdims else reshape(lse, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
 
 @composite(
@@ -250,7 +270,8 @@ def hardtanh(x: Node, min_val: float = -1.0, max_val: float = 1.0) -> Node:
         raise OpError(f"hardtanh: min_val ({lo}) must not exceed max_val ({hi})")
     x = as_node(x)
     inside = constant((x.data > lo) & (x.data < hi))
-    return where(inside, x, constant(np.clip(x.data, lo, hi)))
+    clipped = np.clip(x.data, lo, hi)  # float64 for an integer x (Python float bounds): float32, the rule
+    return where(inside, x, constant(clipped.astype(x.dtype if x.dtype.kind == "f" else np.float32)))
 
 
 @composite(

@@ -100,7 +100,7 @@ def _as_rows(op: str, scores: Node, target: Any) -> tuple[Node, Any, tuple[int, 
     (``()`` or (N, d1, ...)), which a ``"none"`` reduction reshapes to. Class indices of shape
     () or (N, d1, ...) and probabilities of the scores' shape are accepted, as in PyTorch.
     """
-    t = target.data if isinstance(target, Node) else np.asarray(target)
+    t = as_array(target)
     c = scores.shape[0] if scores.ndim == 1 else scores.shape[1]
     probabilities = np.issubdtype(t.dtype, np.floating)
     if scores.ndim == 1:

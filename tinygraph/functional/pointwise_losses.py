@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygraph.errors import OpError
 from tinygraph.functional._args import REDUCTIONS, as_node, check_reduction, reduce_loss
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 from tinygraph.ops import abs, exp, log, sum, where
 from tinygraph.ops.special import softplus
 from tinygraph.registry import Sample, composite, constant
@@ -36,6 +36,7 @@ def _same_shape(op: str, input: Any, target: Any) -> tuple[Node, Node]:
     if not np.issubdtype(input.dtype, np.floating):
         raise OpError(f"{op}: input must be floating point, got dtype {input.dtype}")
     if not isinstance(target, Node):
+        refuse_node_sequence(target, f"{op}: target")  # an array of it would drop the Nodes' graph
         target = constant(np.asarray(target, dtype=input.dtype))
     if input.shape != target.shape:
         raise OpError(f"{op}: input of shape {input.shape} and target of shape {target.shape} differ")
@@ -46,6 +47,7 @@ def _optional_weight(op: str, weight: Any, like: Node, what: str = "weight") -> 
     """``weight`` as a Node broadcastable to ``like`` (an array is taken in ``like``'s dtype), or None."""
     if weight is None:
         return None
+    refuse_node_sequence(weight, f"{op}: {what}")  # an array of it would drop the Nodes' graph
     w = weight if isinstance(weight, Node) else constant(np.asarray(weight, dtype=like.dtype))
     shape = like.shape
     try:

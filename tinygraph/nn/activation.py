@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygraph import functional as F
+from tinygraph._inputs import real_arg
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
 
@@ -90,7 +91,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = real_arg("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Node) -> Node:
         return F.leaky_relu(x, self.negative_slope)
@@ -104,7 +105,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_arg(type(self).__name__, "alpha", alpha)
 
     def forward(self, x: Node) -> Node:
         return F.elu(x, self.alpha)
@@ -118,7 +119,8 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta, self.threshold = float(beta), float(threshold)
+        self.beta = real_arg("Softplus", "beta", beta)
+        self.threshold = real_arg("Softplus", "threshold", threshold)
 
     def forward(self, x: Node) -> Node:
         return F.softplus(x, self.beta, self.threshold)
@@ -132,9 +134,11 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
+        min_val = real_arg(type(self).__name__, "min_val", min_val)
+        max_val = real_arg(type(self).__name__, "max_val", max_val)
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-        self.min_val, self.max_val = float(min_val), float(max_val)
+        self.min_val, self.max_val = min_val, max_val
 
     def forward(self, x: Node) -> Node:
         return F.hardtanh(x, self.min_val, self.max_val)

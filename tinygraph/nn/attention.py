@@ -14,6 +14,7 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
+from tinygraph._inputs import int_arg
 from tinygraph._state import scope
 from tinygraph.functional.attention import attention_weights
 from tinygraph.nn import init
@@ -68,7 +69,8 @@ class MultiheadAttention(Module):
     ) -> None:
         super().__init__()
         name = "MultiheadAttention"
-        if int(embed_dim) < 1 or int(num_heads) < 1 or int(embed_dim) % int(num_heads):
+        embed_dim, num_heads = int_arg(name, "embed_dim", embed_dim), int_arg(name, "num_heads", num_heads)
+        if embed_dim < 1 or num_heads < 1 or embed_dim % num_heads:
             raise ValueError(
                 f"{name}: embed_dim ({embed_dim}) must be a positive multiple of num_heads ({num_heads})"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tinygraph import functional as F
+from tinygraph._inputs import real_arg
 from tinygraph.nn.module import Module
 from tinygraph.node import Node
 
@@ -16,6 +17,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
+        p = real_arg("Dropout", "p", p)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
         self.p = float(p)

@@ -13,6 +13,7 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
+from tinygraph._inputs import int_arg
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node
@@ -53,7 +54,9 @@ class _Cell(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if int(input_size) < 1 or int(hidden_size) < 1:
+        input_size = int_arg(name, "input_size", input_size)
+        hidden_size = int_arg(name, "hidden_size", hidden_size)
+        if input_size < 1 or hidden_size < 1:
             raise ValueError(
                 f"{name}: input_size and hidden_size must be positive, got {input_size} and {hidden_size}"
             )
@@ -142,7 +145,10 @@ class _Recurrent(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if int(input_size) < 1 or int(hidden_size) < 1 or int(num_layers) < 1:
+        input_size = int_arg(name, "input_size", input_size)
+        hidden_size = int_arg(name, "hidden_size", hidden_size)
+        num_layers = int_arg(name, "num_layers", num_layers)
+        if input_size < 1 or hidden_size < 1 or num_layers < 1:
             raise ValueError(
                 f"{name}: input_size, hidden_size and num_layers must be positive, got {input_size}, "
                 f"{hidden_size} and {num_layers}"

@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
+from tinygraph._inputs import int_arg
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node, as_array
@@ -69,8 +70,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = int(start_dim)
-        self.end_dim = int(end_dim)
+        self.start_dim = int_arg("Flatten", "start_dim", start_dim)
+        self.end_dim = int_arg("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Node) -> Node:
         if not isinstance(x, Node):

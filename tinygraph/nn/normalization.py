@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
+from tinygraph._inputs import int_arg, real_arg
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node
@@ -37,7 +38,10 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if int(num_features) < 1:
+        num_features = int_arg(name, "num_features", num_features)
+        eps = real_arg(name, "eps", eps)
+        momentum = None if momentum is None else real_arg(name, "momentum", momentum)
+        if num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive integer, got {num_features}")
         if momentum is not None and not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
@@ -144,7 +148,11 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
-        self.normalized_shape = tuple(int(s) for s in shape)
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(
+                f"LayerNorm: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}"
+            )
+        self.normalized_shape = tuple(int_arg("LayerNorm", "normalized_shape", s) for s in shape)
         if not self.normalized_shape or min(self.normalized_shape) < 1:
             raise ValueError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
         self.eps = float(eps)
@@ -184,7 +192,9 @@ class GroupNorm(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        if int(num_groups) < 1 or int(num_channels) % int(num_groups):
+        num_groups = int_arg("GroupNorm", "num_groups", num_groups)
+        num_channels = int_arg("GroupNorm", "num_channels", num_channels)
+        if num_groups < 1 or num_channels % num_groups:
             raise ValueError(
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
             )
@@ -225,7 +235,9 @@ class Embedding(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        if int(num_embeddings) < 1 or int(embedding_dim) < 1:
+        num_embeddings = int_arg("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = int_arg("Embedding", "embedding_dim", embedding_dim)
+        if num_embeddings < 1 or embedding_dim < 1:
             raise ValueError(
                 f"Embedding: num_embeddings and embedding_dim must be positive, got {num_embeddings} and "
                 f"{embedding_dim}"

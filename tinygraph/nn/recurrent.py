@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import ops
+from tinygraph._inputs import int_arg
 from tinygraph.functional.recurrent import NONLINEARITIES as _NONLINEARITIES
 from tinygraph.functional.recurrent import rnn_cell
 from tinygraph.nn import init
@@ -53,6 +54,8 @@ class RNNCell(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
+        input_size = int_arg("RNNCell", "input_size", input_size)
+        hidden_size = int_arg("RNNCell", "hidden_size", hidden_size)
         if input_size < 1 or hidden_size < 1:
             raise ValueError(
                 f"RNNCell: input_size and hidden_size must be positive, got {input_size} and {hidden_size}"
@@ -130,6 +133,9 @@ class RNN(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
+        input_size = int_arg("RNN", "input_size", input_size)
+        hidden_size = int_arg("RNN", "hidden_size", hidden_size)
+        num_layers = int_arg("RNN", "num_layers", num_layers)
         if input_size < 1 or hidden_size < 1 or num_layers < 1:
             raise ValueError(
                 f"RNN: input_size, hidden_size and num_layers must be positive, got {input_size}, "

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._inputs import value_array
 from tinygraph.errors import OpError
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 from tinygraph.ops.axes import reduced_count
 from tinygraph.ops.elementwise import exp, log, sqrt, where
 from tinygraph.ops.indexing import _axis, _node, _raw
@@ -48,7 +49,8 @@ def var(x, axis=None, ddof=None, keepdims=False, correction=None):
     ``ddof`` (numpy's name) or ``correction`` (PyTorch's) is subtracted from the count n: 0 by
     default, as numpy (PyTorch's default is 1, Bessel's correction; pass ``correction=1`` for it).
     """
-    x = x if isinstance(x, Node) else Node(np.asarray(x))
+    refuse_node_sequence(x, "var")  # an array of it would drop the Nodes' graph
+    x = x if isinstance(x, Node) else Node(value_array(x))  # Python floats: float32
     d = _ddof("var", ddof, correction)
     n = reduced_count(x.shape, axis, "var")
     if n - d <= 0:
@@ -65,8 +67,17 @@ def var(x, axis=None, ddof=None, keepdims=False, correction=None):
     samples=(Sample((3, 4)), Sample((3, 4), axis=0, correction=1), Sample((2, 3, 4), axis=-1, keepdims=True)),
 )
 def std(x, axis=None, ddof=None, keepdims=False, correction=None):
-    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0)."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction))
+    """Standard deviation over ``axis``, ``√var``; ``ddof``/``correction`` as in :func:`var` (default 0).
+
+    Where the values do not spread (var = 0: a constant row, a single element) the gradient is 0,
+    as PyTorch's, not ``0 · ∞ = nan``.
+    """
+    v = var(x, axis=axis, ddof=ddof, keepdims=keepdims, correction=correction)
+    zero = v.data == 0
+    if not zero.any():
+        return sqrt(v)
+    zero = constant(zero)  # sqrt only sees positive values there, so no infinite derivative
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 # ------------------------------------------------------------------ elementwise
@@ -83,12 +94,19 @@ def logaddexp(x, y):
 
     ``m`` is the detached maximum of the two, so exp never overflows (inputs of ±800 are fine).
     """
-    xv, yv = (v.data if hasattr(v, "data") else np.asarray(v) for v in (x, y))
+    # Python numbers stay Python numbers, so numpy promotes them weakly (float32 + 2 is float32)
+    refuse_node_sequence(x, "logaddexp")  # an array of either would drop the Nodes' graph
+    refuse_node_sequence(y, "logaddexp")
+    xv, yv = (v if type(v) in (int, float) else _raw(v) for v in (x, y))
     try:
         m = np.maximum(xv, yv)
     except ValueError as exc:
         raise OpError(f"logaddexp: shapes {np.shape(xv)} and {np.shape(yv)} do not broadcast") from exc
-    m = constant(np.where(np.isfinite(m), m, 0).astype(np.result_type(xv, yv), copy=False))
+    arrays = [v for v in (xv, yv) if isinstance(v, np.ndarray)]
+    dtype = np.result_type(xv, yv)
+    if dtype.kind != "f" or (dtype == np.float64 and all(a.dtype != np.float64 for a in arrays)):
+        dtype = np.dtype(np.float32)  # the rule: float64 only from a float64 input
+    m = constant(np.where(np.isfinite(m), m, 0).astype(dtype, copy=False))
     return m + log(exp(x - m) + exp(y - m))
 
 
@@ -193,6 +211,7 @@ def _pairs(x: Node, pad_width: Any) -> tuple[tuple[int, int], ...]:
 )
 def pad_mode(x: Any, pad_width: Any, mode: str, value: float) -> Node:
     """Padding other than with zeros: ``mode`` (a numpy or PyTorch name) and the constant ``value``."""
+    refuse_node_sequence(x, "pad")  # an array of it would drop the Nodes' graph
     x = x if isinstance(x, Node) else constant(np.asarray(x))
     pairs = _pairs(x, pad_width)
     kind = MODES[mode]

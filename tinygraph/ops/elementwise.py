@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygraph._inputs import HALF, HALF_SCALAR, NDARRAY, float32_not_half
 from tinygraph.registry import Sample, primitive
 
 BROADCAST = ((2, 3), (3,))  # a pair of shapes that broadcast, used in the samples below
@@ -101,7 +102,10 @@ def neg(x):
 )
 def exp(x):
     """Elementwise exponential, ``z = exp(x)``."""
-    return np.exp(x)
+    z = np.exp(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.exp, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 @primitive(
@@ -112,7 +116,10 @@ def exp(x):
 )
 def log(x):
     """Elementwise natural logarithm, ``z = log(x)``."""
-    return np.log(x)
+    z = np.log(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.log, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 @primitive(
@@ -123,7 +130,10 @@ def log(x):
 )
 def tanh(x):
     """Elementwise hyperbolic tangent, ``z = tanh(x)``."""
-    return np.tanh(x)
+    z = np.tanh(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.tanh, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 def _sigmoid(x):
@@ -140,6 +150,8 @@ def _sigmoid(x):
 )
 def sigmoid(x):
     """Elementwise logistic sigmoid, ``z = 1 / (1 + exp(-x))``, computed without overflow."""
+    if x.dtype.kind != "f":  # integers: -|x| would wrap around (uint16 1 → 65535); float32, the rule
+        x = np.asarray(x, dtype=np.float32)
     return _sigmoid(x)
 
 
@@ -173,7 +185,10 @@ def abs(x):
 )
 def sqrt(x):
     """Elementwise square root, ``z = sqrt(x)``."""
-    return np.sqrt(x)
+    z = np.sqrt(x)
+    if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+        return float32_not_half(np.sqrt, x)  # of bools or 8-bit ints: float32, as PyTorch
+    return z
 
 
 def _tie_share(xp, g, wins, tie):

@@ -15,17 +15,19 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import OpError
-from tinygraph.node import Node
+from tinygraph.node import Node, refuse_node_sequence
 from tinygraph.ops.axes import normalize_axes
 from tinygraph.ops.shape import getitem
 from tinygraph.registry import Sample, accept_torch_names, constant, primitive
 
 
 def _raw(v: Any) -> np.ndarray:
+    refuse_node_sequence(v, "op input")  # np.asarray would drop the Nodes' graph
     return v.data if isinstance(v, Node) else np.asarray(v)
 
 
 def _node(v: Any) -> Node:
+    refuse_node_sequence(v, "op input")
     return v if isinstance(v, Node) else constant(np.asarray(v))
 
 

@@ -49,6 +49,8 @@ def round(x, decimals=0):
 
     Its gradient is zero (it is flat between jumps), as in PyTorch.
     """
+    if np.asarray(x).dtype.kind == "b":
+        return np.array(x)  # numpy would round bools into float16; they are whole numbers already
     return np.round(x, decimals)
 
 

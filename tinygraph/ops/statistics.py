@@ -72,7 +72,8 @@ def _single_axis(op: str, x, axis):
         return None
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{op}: axis must be an int or None, got {axis!r}")
-    return normalize_axes(axis, np.ndim(x), op)[0]
+    axes = normalize_axes(axis, np.ndim(x), op)  # a 0-d input takes axis 0 or -1, as PyTorch
+    return axes[0] if axes else None  # 0-d: its one element is the whole input
 
 
 def _reverse_cumsum(xp, g, axis):
@@ -85,14 +86,19 @@ def _reverse_cumsum(xp, g, axis):
     formula="zᵢ = Σ_{j <= i} xⱼ along axis\n∂L/∂xᵢ = Σ_{j >= i} gⱼ (the gradient summed from the end)",
     vjp=(
         lambda xp, g, z, x, axis: (
-            xp.reshape(_reverse_cumsum(xp, g, 0), x.shape) if axis is None else _reverse_cumsum(xp, g, axis)
+            xp.reshape(_reverse_cumsum(xp, xp.reshape(g, (-1,)), 0), x.shape)
+            if axis is None or not x.shape  # flattened, or a 0-d input (its gradient is g)
+            else _reverse_cumsum(xp, g, axis)
         ),
     ),
     samples=(Sample((3, 4), axis=1), Sample((2, 3, 2), axis=0), Sample((2, 3))),
 )
 def cumsum(x, axis=None):
     """Running sum along ``axis``; with ``axis=None``, over the flattened input (as numpy)."""
-    return np.cumsum(x, axis=_single_axis("cumsum", x, axis))
+    a = _single_axis("cumsum", x, axis)
+    if axis is not None and np.ndim(x) == 0:
+        return np.array(x)  # the running sum of one element, 0-d as the input (PyTorch's)
+    return np.cumsum(x, axis=a)
 
 
 def _index_reduction(name: str, fn, what: str):

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from tinygraph._inputs import HALF, HALF_SCALAR, NDARRAY, float32_not_half
 from tinygraph.registry import Sample, primitive
 
 
@@ -19,7 +20,10 @@ def _unary(name: str, fn, formula: str, rule, doc: str, domain=(-2.0, 2.0)):
     """Declare an elementwise primitive ``z = fn(x)`` with the local derivative ``rule``."""
 
     def forward(x):
-        return fn(x)
+        z = fn(x)
+        if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+            return float32_not_half(fn, x)  # of bools or 8-bit ints: float32, as PyTorch
+        return z
 
     forward.__name__ = name
     forward.__doc__ = doc
@@ -137,7 +141,10 @@ _SPECIAL = np.array([[1.0, np.nan, np.inf], [-np.inf, 0.0, -2.5]])
 
 def _test(name: str, fn, what: str):
     def forward(x):
-        return fn(x)
+        z = fn(x)
+        if z.__class__ is HALF_SCALAR or (z.__class__ is NDARRAY and z.dtype is HALF):
+            return float32_not_half(fn, x)  # of bools or 8-bit ints: float32, as PyTorch
+        return z
 
     forward.__name__ = name
     forward.__doc__ = f"Elementwise test for {what}, as booleans; not differentiable."

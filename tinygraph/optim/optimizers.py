@@ -307,6 +307,8 @@ class Adam(Optimizer):
     ) -> None:
         if weight_decay is None:
             weight_decay = self.default_weight_decay
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{type(self).__name__}: betas must be a pair of numbers (β₁, β₂), got {betas!r}")
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
