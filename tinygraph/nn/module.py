@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygraph._state import _pop_scope, _push_scope
 from tinygraph.node import Node, as_array
 
 
@@ -165,7 +166,19 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """Call ``forward``, recording the call as one module scope frame (a box in the explorer).
+
+        The frame is named by the module's dotted path in its model and its class
+        (``"conv1: Conv2d"``), or by the class alone for the outermost module (``"Net"``); see
+        :class:`tinygraph._state.ScopeFrame`.
+        """
+        prefix = self._prefix
+        name = f"{prefix[:-1]}: {type(self).__name__}" if prefix else type(self).__name__
+        _, token = _push_scope(name, "module")
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _pop_scope(token)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
