@@ -82,6 +82,7 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_prefix", "")
+        object.__setattr__(self, "_call_name", type(self).__name__)
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -121,6 +122,8 @@ class Module:
                 continue
             seen.add(id(module))
             object.__setattr__(module, "_prefix", pre)
+            name = type(module).__name__
+            object.__setattr__(module, "_call_name", f"{pre[:-1]}: {name}" if pre else name)
             for pname, p in module._parameters.items():
                 if p is not None:
                     p.name = pre + pname
@@ -172,9 +175,7 @@ class Module:
         (``"conv1: Conv2d"``), or by the class alone for the outermost module (``"Net"``); see
         :class:`tinygraph._state.ScopeFrame`.
         """
-        prefix = self._prefix
-        name = f"{prefix[:-1]}: {type(self).__name__}" if prefix else type(self).__name__
-        _, token = _push_scope(name, "module")
+        _, token = _push_scope(self._call_name, "module")  # (the name is kept up to date by _set_prefix)
         try:
             return self.forward(*args, **kwargs)
         finally:
