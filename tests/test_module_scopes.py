@@ -79,6 +79,15 @@ def test_frames_name_the_module_by_its_path_and_class_and_scope_path_skips_them(
     assert STATE.scope is None  # nothing left behind after the call
 
 
+def test_a_module_moved_into_a_new_model_is_named_by_its_new_path():
+    net = Net()
+    outer = nn.Sequential()
+    outer.add_module("net", net)
+    out = outer(tg.randn(2, 3))
+    assert [f.name for f in out.scope] == ["Sequential", "net: Net", "net.head: Linear", "linear"]
+    assert [f.name for f in net.head(tg.randn(2, 4)).scope] == ["net.head: Linear", "linear"]
+
+
 def test_a_module_call_that_raises_leaves_no_frame_behind():
     layer = nn.Linear(3, 2)
     try:
