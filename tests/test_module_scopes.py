@@ -202,3 +202,30 @@ def test_the_onnx_export_of_a_model_reads_composite_calls_only(tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {session.get_inputs()[0].name: x.data})
     np.testing.assert_allclose(got, model(x).data, rtol=1e-5, atol=1e-6)
+
+
+class Mismatch(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc(x) @ tg.ones(5, 5)
+
+
+def test_errors_name_the_module_calls_around_the_failing_op():
+    with pytest.raises(tg.OpError, match=r"^matmul: shapes \(4, 2\) and \(5, 5\) .* \(inside Mismatch\)$"):
+        Mismatch()(tg.randn(4, 3))
+
+    class Blowup(nn.Module):
+        def forward(self, x):
+            return F.softmax(tg.log(x - x), axis=-1)
+
+    with tg.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(tg.AnomalyError, match=r"log \(inside Blowup\) produced inf"):
+            Blowup()(tg.randn(2))
+    # composites keep their names after the module calls: "inside Net > head: Linear > linear"
+    from tinygraph.registry import _where
+
+    frames = Net()(tg.randn(1, 3)).scope
+    assert _where(tg.REGISTRY["affine"], frames) == "affine (inside Net > head: Linear > linear)"
