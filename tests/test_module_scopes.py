@@ -199,6 +199,8 @@ def test_the_onnx_export_of_a_model_reads_composite_calls_only(tmp_path):
     tg.onnx.export(model, x, path)
     graph = onnx.load(str(path)).graph
     assert [n.op_type for n in graph.node] == ["Gemm", "Tanh", "Gemm"]  # each linear call is one Gemm
+    # the nodes are named by the layer they come from
+    assert [n.name.split("_")[0] for n in graph.node] == ["layers.0/Gemm", "layers.1/Tanh", "head/Gemm"]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {session.get_inputs()[0].name: x.data})
     np.testing.assert_allclose(got, model(x).data, rtol=1e-5, atol=1e-6)

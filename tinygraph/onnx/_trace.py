@@ -61,6 +61,18 @@ class Call:
         return [n for n in self.inputs if not n.is_constant]
 
 
+def module_path(node: Node) -> str:
+    """The dotted path of the innermost ``nn.Module`` call ``node`` was made in (``"layers.0"``), or ``""``.
+
+    The outermost model has no path (its frame is named by its class alone).
+    """
+    for frame in reversed(node.scope or ()):
+        if frame.kind == "module":
+            path, sep, _ = frame.name.rpartition(": ")
+            return path if sep else ""
+    return ""
+
+
 def topological(outputs: Sequence[Node]) -> list[Node]:
     """Every node ``outputs`` depend on, parents before children (iterative: deep graphs are fine)."""
     order: list[Node] = []
