@@ -112,12 +112,12 @@ def test_nodes_edges_and_boxes_follow_the_recorded_graph():
     # a fused call (cross_entropy) is explored as its definition in primitives, so it can be opened
     (opened,), _ = open_fused([loss], True, "test")
     recorded = tg.toposort([opened], only_requires_grad=False)
-    assert sum(n["kind"] not in ("composite", "repeat") for n in nodes.values()) == len(recorded)
+    assert sum(n["kind"] not in ("module", "composite", "repeat") for n in nodes.values()) == len(recorded)
     assert sum(len(n.parents) for n in recorded) == len(data["edges"])
     boxes = {n["op"] for n in nodes.values() if n["kind"] == "composite"}
     assert {"conv2d", "max_pool2d", "cross_entropy", "linear"} <= boxes
     for n in nodes.values():
-        assert n["parent"] is None or nodes[n["parent"]]["kind"] in ("composite", "repeat")
+        assert n["parent"] is None or nodes[n["parent"]]["kind"] in ("module", "composite", "repeat")
     weight = next(n for n in nodes.values() if n["name"] == "conv.weight")
     assert weight["kind"] == "parameter" and weight["parent"] is None and weight["shape"] == [3, 1, 3, 3]
     # the conv weight has 27 elements: in full; the feature maps are summarised with a picture
@@ -191,7 +191,9 @@ def test_rnn_time_steps_fold_in_order():
     data = payload(loss)
     nodes = {n["id"]: n for n in data["nodes"]}
     fold = next(n for n in nodes.values() if n["kind"] == "repeat")
-    assert fold["name"] == "rnn_cell ×6" and fold["count"] == 6 and fold["parent"] is None
+    assert fold["name"] == "rnn_cell ×6" and fold["count"] == 6
+    layer = nodes[fold["parent"]]  # the steps fold inside the call of the RNN layer
+    assert (layer["kind"], layer["name"], layer["op"], layer["parent"]) == ("module", "RNN", "RNN", None)
     cells = [n for n in nodes.values() if n["op"] == "rnn_cell"]
     assert [c["position"] for c in cells] == [1, 2, 3, 4, 5, 6]
     assert {c["parent"] for c in cells} == {fold["id"]}

@@ -95,7 +95,8 @@ def test_the_request_counter_sees_a_fetch_from_an_srcdoc_iframe(browser):
 def test_no_request_and_no_console_error_while_used(browser, tmp_path, build):
     session = open_explorer(browser, tmp_path, tg.explore(build()[0]))
     boxes = session.page.evaluate(
-        "window.tinygraphExplorer.data.nodes.filter(n => n.kind === 'composite' || n.kind === 'repeat')"
+        "window.tinygraphExplorer.data.nodes"
+        ".filter(n => n.kind === 'module' || n.kind === 'composite' || n.kind === 'repeat')"
         ".map(n => n.id)"
     )
     for box in boxes:
@@ -126,22 +127,59 @@ def expected_visible(data: dict, opened: set[str]) -> list[str]:
     return shown
 
 
+def with_enclosing(data: dict, box: str) -> set[str]:
+    """``box`` and every box around it (opening a box opens those too)."""
+    nodes = {n["id"]: n for n in data["nodes"]}
+    out = set()
+    while box is not None:
+        out.add(box)
+        box = nodes[box]["parent"]
+    return out
+
+
 def test_open_and_close_change_visible_as_the_graph_says(browser, tmp_path):
     explorer = tg.explore(small_cnn()[0])
     data = explorer.data
     session = open_explorer(browser, tmp_path, explorer)
     assert api(session, "visible()") == expected_visible(data, set())
-    conv = next(n["id"] for n in data["nodes"] if n["op"] == "conv2d")
+    conv = next(n["id"] for n in data["nodes"] if n["op"] == "conv2d")  # inside Sequential > conv: Conv2d
+    around = with_enclosing(data, conv)
+    assert len(around) == 3
     ce = next(n["id"] for n in data["nodes"] if n["op"] == "cross_entropy")
     nested = next(n["id"] for n in data["nodes"] if n["parent"] == ce and n["kind"] == "composite")
-    assert api(session, "open(a[0])", conv) == expected_visible(data, {conv})
+    assert api(session, "open(a[0])", conv) == expected_visible(data, around)
     assert conv not in api(session, "visible()")
-    assert api(session, "open(a[0])", nested) == expected_visible(data, {conv, ce, nested})
-    assert api(session, "close(a[0])", ce) == expected_visible(data, {conv})
-    assert api(session, "close(a[0])", conv) == expected_visible(data, set())
+    assert api(session, "open(a[0])", nested) == expected_visible(data, around | {ce, nested})
+    assert api(session, "close(a[0])", ce) == expected_visible(data, around | {nested})
+    assert api(session, "close(a[0])", conv) == expected_visible(data, around - {conv} | {nested})
     # the page draws exactly what visible() names
     drawn = session.page.eval_on_selector_all("svg .tg-box", "els => els.map(e => e.dataset.id)")
     assert sorted(drawn) == sorted(api(session, "visible()"))
+    assert session.errors == [] and session.requests == []
+    session.close()
+
+
+def test_a_module_box_opens_into_its_layers_and_their_composites(browser, tmp_path):
+    explorer = tg.explore(small_cnn()[0])
+    data = explorer.data
+    nodes = {n["id"]: n for n in data["nodes"]}
+    session = open_explorer(browser, tmp_path, explorer)
+    model = next(n["id"] for n in data["nodes"] if n["kind"] == "module" and n["parent"] is None)
+    assert nodes[model]["name"] == "Sequential" and model in api(session, "visible()")
+    shown = api(session, "open(a[0])", model)
+    assert shown == expected_visible(data, {model}) and model not in shown
+    layers = [nodes[i]["name"] for i in shown if nodes[i]["parent"] == model]
+    assert layers == ["conv: Conv2d", "relu: ReLU", "pool: MaxPool2d", "flatten: Flatten", "fc: Linear"]
+    conv = next(i for i in shown if nodes[i]["name"] == "conv: Conv2d")
+    shown = api(session, "open(a[0])", conv)
+    assert shown == expected_visible(data, {model, conv})
+    assert [nodes[i]["op"] for i in shown if nodes[i]["parent"] == conv] == ["conv2d"]
+    ids = "els => els.map(e => e.dataset.id)"
+    boxes = session.page.eval_on_selector_all("svg .tg-box.tg-module", ids)
+    frames = session.page.eval_on_selector_all("svg .tg-cluster.tg-module", ids)
+    assert sorted(frames) == sorted([model, conv])  # opened: drawn as frames around what they hold
+    assert sorted(boxes) == sorted(i for i in shown if nodes[i]["kind"] == "module")
+    assert api(session, "close(a[0])", model) == expected_visible(data, {conv})
     assert session.errors == [] and session.requests == []
     session.close()
 

@@ -25,13 +25,27 @@ import numpy as np
 
 
 class ScopeFrame:
-    """One call of a composite op: its registered name and a number unique to the call."""
+    """One call of a composite op or of an ``nn.Module``: its name, a number unique to the call, its kind.
 
-    __slots__ = ("call_id", "name")
+    Attributes
+    ----------
+    name : str
+        A composite's registered name (``"conv2d"``); for a module call, the module's dotted path
+        in its model and its class, ``"conv1: Conv2d"`` (``"features.0: Conv2d"``), or the class
+        alone for the outermost module (``"Net"``).
+    call_id : int
+        Unique to the call.
+    kind : str
+        ``"composite"`` or ``"module"``. Module frames nest composite frames (and other module
+        frames); :func:`scope_path`, the renderings and the ONNX export skip them unless asked.
+    """
 
-    def __init__(self, name: str, call_id: int) -> None:
+    __slots__ = ("call_id", "kind", "name")
+
+    def __init__(self, name: str, call_id: int, kind: str = "composite") -> None:
         self.name = name
         self.call_id = call_id
+        self.kind = kind
 
     def __repr__(self) -> str:
         return f"{self.name}#{self.call_id}"
@@ -64,6 +78,22 @@ class Switches:
         fields = {name: getattr(self, name) for name in self.__slots__}
         return Switches(**{**fields, **changes})
 
+    def with_scope(self, scope: tuple[ScopeFrame, ...] | None) -> Switches:
+        """A copy with ``scope`` set: :meth:`replace` for the scope, without its dict (every call of a
+        composite or a module makes one; the slots are written through their descriptors)."""
+        new = _new_switches(Switches)
+        _SET_GRAD(new, self.grad_enabled)
+        _SET_ANOMALY(new, self.anomaly)
+        _SET_DECOMPOSE(new, self.decompose)
+        _SET_SCOPE(new, scope)
+        return new
+
+
+_new_switches = object.__new__
+_SET_GRAD = Switches.grad_enabled.__set__  # type: ignore[attr-defined]
+_SET_ANOMALY = Switches.anomaly.__set__  # type: ignore[attr-defined]
+_SET_DECOMPOSE = Switches.decompose.__set__  # type: ignore[attr-defined]
+_SET_SCOPE = Switches.scope.__set__  # type: ignore[attr-defined]
 
 _SWITCHES: contextvars.ContextVar[Switches] = contextvars.ContextVar("tinygraph_switches", default=Switches())  # noqa: B039 (immutable)
 
@@ -168,12 +198,31 @@ def within(frames: tuple[ScopeFrame, ...] | None) -> contextlib.AbstractContextM
     return _switched("scope", frames or None)
 
 
-def _push_scope(name: str) -> tuple[ScopeFrame, contextvars.Token[Switches]]:
-    """Enter a new call of composite ``name``; returns the frame and the token that restores the scope."""
-    frame = ScopeFrame(name, next(_call_ids))
+def _push_scope(name: str, kind: str = "composite") -> tuple[ScopeFrame, contextvars.Token[Switches]]:
+    """Enter a new call of composite (or module) ``name``; returns the frame and the token that
+    restores the scope."""
+    frame = ScopeFrame(name, next(_call_ids), kind)
     switches = _SWITCHES.get()
     previous = switches.scope
-    return frame, _SWITCHES.set(switches.replace(scope=(frame,) if previous is None else previous + (frame,)))
+    return frame, _SWITCHES.set(switches.with_scope((frame,) if previous is None else previous + (frame,)))
+
+
+#: Leave a call entered with :func:`_push_scope`: ``_pop_scope(token)``.
+_pop_scope: Callable[[contextvars.Token[Switches]], None] = _SWITCHES.reset
+
+
+def composite_frames(frames: tuple[ScopeFrame, ...] | None) -> tuple[ScopeFrame, ...] | None:
+    """The composite calls among ``frames`` (module calls left out), or None when there are none.
+
+    Returns ``frames`` itself when it holds no module frame (the common case: no copy).
+    """
+    if not frames:
+        return None
+    for f in frames:
+        if f.kind != "composite":
+            kept = tuple(f for f in frames if f.kind == "composite")
+            return kept or None
+    return frames
 
 
 @contextlib.contextmanager
@@ -186,9 +235,14 @@ def scope(name: str) -> Iterator[ScopeFrame]:
         _SWITCHES.reset(token)
 
 
-def scope_path(frames: tuple[ScopeFrame, ...] | None) -> str:
-    """Human-readable path of a scope, e.g. ``'cross_entropy > log_softmax'``."""
-    return " > ".join(f.name for f in frames) if frames else ""
+def scope_path(frames: tuple[ScopeFrame, ...] | None, modules: bool = False) -> str:
+    """Human-readable path of a scope, e.g. ``'cross_entropy > log_softmax'``.
+
+    Module calls are left out unless ``modules`` is True: ``'Net > conv1: Conv2d > conv2d'``.
+    """
+    if not frames:
+        return ""
+    return " > ".join(f.name for f in frames if modules or f.kind == "composite")
 
 
 def in_scope(name: str) -> Callable[[F], F]:

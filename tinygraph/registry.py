@@ -197,16 +197,16 @@ def describe_inputs(values: Sequence[Any]) -> str:
 
 
 def op_error(opdef: OpDef, values: Sequence[Any], exc: Exception) -> OpError:
-    """An OpError for a failed forward: the op, its composite scope, and the input shapes."""
+    """An OpError for a failed forward: the op, the module and composite calls around it, the input shapes."""
     message = str(exc)
     if not message.startswith(f"{opdef.name}:"):
         message = f"{opdef.name}: cannot apply to inputs {describe_inputs(values)}: {message}"
-    path = scope_path(switches_now().scope)
+    path = scope_path(switches_now().scope, modules=True)  # 'Net > fc: Linear > linear'
     return op_error_class(exc)(f"{message} (inside {path})" if path else message)
 
 
 def _where(opdef: OpDef, frames: tuple[ScopeFrame, ...] | None) -> str:
-    path = scope_path(frames)
+    path = scope_path(frames, modules=True)
     return f"{opdef.name} (inside {path})" if path else opdef.name
 
 
@@ -280,7 +280,8 @@ def check_finite(
 ) -> None:
     """Raise AnomalyError if ``value`` (an op's output) holds a nan or inf.
 
-    The error names the op and ``frames``, the composite calls the op's node was made inside.
+    The error names the op and ``frames``, the module and composite calls the op's node was made
+    inside (``inside Net > conv1: Conv2d > conv2d``).
     """
     arr = np.asarray(value)
     if not np.issubdtype(arr.dtype, np.inexact) or np.isfinite(arr).all():

@@ -70,7 +70,9 @@ SCHEMA: dict[str, Any] = {
                     "id": _ID,
                     "op": {"type": ["string", "null"]},
                     "name": {"type": "string"},
-                    "kind": {"enum": ["parameter", "input", "constant", "op", "composite", "repeat"]},
+                    "kind": {
+                        "enum": ["parameter", "input", "constant", "op", "module", "composite", "repeat"]
+                    },
                     "parent": {"anyOf": [_ID, {"type": "null"}]},
                     "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                     "dtype": {"type": "string"},

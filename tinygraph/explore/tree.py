@@ -1,8 +1,9 @@
-"""The boxes of the explorer: composite calls (from the recorded scopes) and folded repeats.
+"""The boxes of the explorer: module and composite calls (from the recorded scopes) and folded repeats.
 
 Every drawn thing is a *key*: ``0 .. n-1`` are the recorded nodes (the items of the fully opened
-view, in its topological order), keys from ``n`` on are boxes. A box is a composite call
-(``"composite"``, one per :class:`~tinygraph._state.ScopeFrame`) or a fold of what repeats
+view, in its topological order), keys from ``n`` on are boxes. A box is an ``nn.Module`` call
+(``"module"``, named ``conv1: Conv2d``; the outermost model by its class) or a composite call
+(``"composite"``), one per :class:`~tinygraph._state.ScopeFrame`, or a fold of what repeats
 (``"repeat"``): a run of calls of the same op or composite, each feeding the next (RNN time steps,
 a long chain of ``tanh``), numbered in order, and, where one level would still show more than
 ``budget`` boxes, consecutive slices of it. Boxes nest; every key has one parent box or None.
@@ -25,13 +26,13 @@ BUDGET = 120
 
 @dataclass
 class TreeBox:
-    """One box: a composite call or a fold.
+    """One box: a module call, a composite call or a fold.
 
     Attributes
     ----------
-    kind : "composite" or "repeat".
-    name : the composite's name, or a fold's title (``rnn_cell ×50``).
-    op : the composite's name (None for folds).
+    kind : "module", "composite" or "repeat".
+    name : the frame's name (``conv1: Conv2d``, ``conv2d``), or a fold's title (``rnn_cell ×50``).
+    op : the composite's name, the module's class (``Conv2d``), None for folds.
     parent : key of the enclosing box, or None.
     count : for a fold, how many repeated units it holds.
     """
@@ -87,7 +88,7 @@ def build_tree(
 
     Parameters
     ----------
-    scopes : per recorded node, the composite calls it was made inside (outermost first).
+    scopes : per recorded node, the module and composite calls it was made inside (outermost first).
     top_level : per node, whether it is drawn outside every box whatever its scope (parameters).
     signatures : per node, its op name, or None for leaves.
     edges : the recorded edges as ``(parent node, child node)``.
@@ -103,7 +104,8 @@ def build_tree(
         for frame in scope:
             key = box_of.get(id(frame))
             if key is None:
-                key = box_of[id(frame)] = tree.add_box(TreeBox("composite", frame.name, frame.name, parent))
+                box = TreeBox(frame.kind, frame.name, _box_op(frame), parent)
+                key = box_of[id(frame)] = tree.add_box(box)
             parent = key
         tree.parent[i] = parent
 
@@ -139,6 +141,11 @@ def build_tree(
         pinned = {k for k in children[group] if k < n and top_level[k]}
         _fold_level(tree, group, children[group], levels.get(group, set()), sig, first, budget, pinned)
     return tree
+
+
+def _box_op(frame: ScopeFrame) -> str:
+    """A call's op: the composite's name, or the module's class (the part after ``": "``)."""
+    return frame.name.rpartition(": ")[2] if frame.kind == "module" else frame.name
 
 
 def _order(units: list[int], succ: dict[int, list[int]], first: list[int]) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygraph._state import _pop_scope, _push_scope
 from tinygraph.node import Node, as_array
 
 
@@ -81,6 +82,7 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_prefix", "")
+        object.__setattr__(self, "_call_name", type(self).__name__)
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -120,6 +122,8 @@ class Module:
                 continue
             seen.add(id(module))
             object.__setattr__(module, "_prefix", pre)
+            name = type(module).__name__
+            object.__setattr__(module, "_call_name", f"{pre[:-1]}: {name}" if pre else name)
             for pname, p in module._parameters.items():
                 if p is not None:
                     p.name = pre + pname
@@ -165,7 +169,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """Call ``forward``, recording the call as one module scope frame (a box in the explorer).
+
+        The frame is named by the module's dotted path in its model and its class
+        (``"conv1: Conv2d"``), or by the class alone for the outermost module (``"Net"``); see
+        :class:`tinygraph._state.ScopeFrame`.
+        """
+        _, token = _push_scope(self._call_name, "module")  # (the name is kept up to date by _set_prefix)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _pop_scope(token)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:

@@ -55,6 +55,7 @@ class Builder:
         # With a dynamic batch: (the graph input whose axis 0 is the batch, the traced batch size).
         self.batch: tuple[str, int] | None = None
         self.where = ""  # the composite path of what is being emitted, for node doc strings
+        self.module = ""  # the module it was made in ("layers.0"), to name the nodes ("layers.0/Gemm_3")
         # Graph values by the id of their array: an op given a Node as an argument (an index)
         # holds its array, which must stay that value in the graph rather than become a constant.
         self.by_array: dict[int, Node] = {}
@@ -168,7 +169,8 @@ class Builder:
     ) -> str:
         """Append one ONNX node; returns its output's name (a new one unless ``output`` is given)."""
         output = output or self.fresh(op_type.lower())
-        node = helper.make_node(op_type, list(inputs), [output], name=self.fresh(f"{op_type}"), **attrs)
+        name = self.fresh(f"{self.module}/{op_type}" if self.module else op_type)
+        node = helper.make_node(op_type, list(inputs), [output], name=name, **attrs)
         if self.where:
             node.doc_string = f"tinygraph: {self.where}"
         self.nodes.append(node)

@@ -16,7 +16,16 @@ from tinygraph.node import Node
 from tinygraph.onnx._builder import Builder, OnnxExportError, onnx_dtype
 from tinygraph.onnx._composites import COMPOSITES
 from tinygraph.onnx._primitives import PRIMITIVES
-from tinygraph.onnx._trace import Call, as_input, connect, consumers, split_calls, topological, trace
+from tinygraph.onnx._trace import (
+    Call,
+    as_input,
+    connect,
+    consumers,
+    module_path,
+    split_calls,
+    topological,
+    trace,
+)
 
 MIN_OPSET = 13  # per-axis Softmax, ReduceSum's axes as an input, SoftmaxCrossEntropyLoss
 
@@ -57,6 +66,7 @@ class _Writer:
         connect(call, self.readers, self.returned)
         mapping = COMPOSITES.get(call.name)
         self.b.where = call.path
+        self.b.module = module_path(call.nodes[0])
         if mapping is not None and len(call.outputs) == 1 and mapping(self.b, call):
             return
         self.write(call.nodes, call.depth + 1, call.path)
@@ -64,6 +74,7 @@ class _Writer:
     def write_primitive(self, node: Node, where: str) -> None:
         mapping = PRIMITIVES.get(node.op)
         self.b.where = where
+        self.b.module = module_path(node)
         if mapping is None:
             inside = f" (inside {where})" if where else ""
             raise OnnxExportError(
@@ -135,6 +146,7 @@ def build_model(
     builder.by_array = {id(n.data): n for n in [*inputs, *order] if not n.is_constant}
     writer = _Writer(builder, outputs)
     writer.write([n for n in order if n.op is not None], 0)
+    builder.where = builder.module = ""  # the output renames belong to no call
     for node, name in identities:
         builder.op("Identity", [builder.name_of(node)], name)
 

@@ -2,7 +2,8 @@
 
 Nothing here needs the ``onnx`` package: it reads only the public record of the graph
 (``node.op``, ``node.parents``, ``node.attrs``, ``node.scope``), so the ONNX writer works on
-calls and primitives instead of walking nodes itself.
+calls and primitives instead of walking nodes itself. ``nn.Module`` calls, recorded as scope frames
+of kind ``"module"``, are skipped: a call's depth counts composite calls only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph._state import ScopeFrame, enable_grad, scope_path
+from tinygraph._state import ScopeFrame, composite_frames, enable_grad, scope_path
 from tinygraph.node import Node
 
 
@@ -45,19 +46,31 @@ class Call:
     @property
     def path(self) -> str:
         """The composite calls this call sits in, itself included: ``'cross_entropy > nll_loss'``."""
-        return scope_path(self.nodes[0].scope[: self.depth + 1])
+        return scope_path((composite_frames(self.nodes[0].scope) or ())[: self.depth + 1])
 
     def find(self, op: str) -> list[Node]:
         """The call's nodes made by the primitive ``op``, in graph order."""
         return [n for n in self.nodes if n.op == op]
 
     def contains(self, node: Node) -> bool:
-        frames = node.scope
+        frames = composite_frames(node.scope)
         return bool(frames) and len(frames) > self.depth and frames[self.depth] is self.frame
 
     def tensor_inputs(self) -> list[Node]:
         """The inputs that are not constants (the values the caller passed in)."""
         return [n for n in self.inputs if not n.is_constant]
+
+
+def module_path(node: Node) -> str:
+    """The dotted path of the innermost ``nn.Module`` call ``node`` was made in (``"layers.0"``), or ``""``.
+
+    The outermost model has no path (its frame is named by its class alone).
+    """
+    for frame in reversed(node.scope or ()):
+        if frame.kind == "module":
+            path, sep, _ = frame.name.rpartition(": ")
+            return path if sep else ""
+    return ""
 
 
 def topological(outputs: Sequence[Node]) -> list[Node]:
@@ -96,7 +109,7 @@ def split_calls(nodes: Sequence[Node], depth: int) -> tuple[list[Node | Call], d
     units: dict[int, Node | Call] = {}  # by a key that grows with the unit's last node
     calls: dict[int, Call] = {}
     for position, node in enumerate(nodes):
-        frames = node.scope
+        frames = composite_frames(node.scope)
         if not frames or len(frames) <= depth:
             units[position] = node
             continue

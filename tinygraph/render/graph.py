@@ -159,6 +159,7 @@ def render(
     rankdir: str = "TB",
     max_values: int = 16,
     max_nodes: int = MAX_NODES,
+    modules: bool = False,
 ) -> Rendering:
     """Draw the graph that computed ``roots``.
 
@@ -194,6 +195,10 @@ def render(
         The most boxes to hand to graphviz's ``dot``, which takes minutes on graphs of many
         thousands; beyond it :class:`GraphTooLargeError` says how many there are. Raise it to
         draw a larger graph anyway, or browse it with ``tg.explore``.
+    modules : bool
+        Draw each ``nn.Module`` call as a box too (named ``conv1: Conv2d``, the outermost model by
+        its class), opened by ``expand`` as composite calls are (by depth, or by that name). By
+        default module calls are not drawn: the boxes are composite calls.
 
     Returns
     -------
@@ -228,10 +233,12 @@ def render(
         raise TypeError(f"render: highlight must be a Node of the graph, got {type(highlight).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
         raise ValueError(f"render: max_nodes must be an int >= 1, got {max_nodes!r}")
-    nodes, replaced = open_fused(nodes, expand, "render")
+    if not isinstance(modules, (bool, np.bool_)):
+        raise TypeError(f"render: modules must be True or False, got {type(modules).__name__} {modules!r}")
+    nodes, replaced = open_fused(nodes, expand, "render", bool(modules))
     if highlight is not None:
         highlight = replaced.get(id(highlight), highlight)
-    view = build_view(nodes, expand, "render")
+    view = build_view(nodes, expand, "render", bool(modules))
     if len(view.items) > max_nodes:
         opened = "" if expand is False else f" (you passed expand={expand!r})"
         raise GraphTooLargeError(

@@ -9,6 +9,10 @@ calls ``(f0, f1, f2)`` (outermost first) is drawn inside the box of the first ca
 opened, or as itself inside the clusters of ``f0, f1, f2`` when all of them are opened. Parameters
 (leaves that require grad) are always drawn as themselves, since their names are the point.
 
+``nn.Module`` calls are recorded as scope frames too (``frame.kind == "module"``). By default they
+are skipped here, so the pictures show composite calls only; with ``modules=True`` a module call
+is a box (or, opened, a cluster) like a composite call, named ``conv1: Conv2d``.
+
 Everything here is iterative: graphs of any depth are fine.
 """
 
@@ -19,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinygraph._state import ScopeFrame, decompose, set_grad_enabled, within
+from tinygraph._state import ScopeFrame, composite_frames, decompose, set_grad_enabled, within
 from tinygraph.autodiff import toposort
 from tinygraph.node import Node, fill
 from tinygraph.registry import REGISTRY
@@ -163,7 +167,15 @@ def opener(expand: Expand, frames: Iterable[ScopeFrame], caller: str) -> Callabl
     return lambda frame, depth: frame.name in names
 
 
-def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Node], dict[int, Node]]:
+def drawn_scope(node: Node, modules: bool) -> tuple[ScopeFrame, ...] | None:
+    """The calls a node is drawn inside: all its recorded frames, or (``modules=False``) its
+    composite calls."""
+    return node.scope if modules else composite_frames(node.scope)
+
+
+def open_fused(
+    roots: list[Node], expand: Expand, caller: str, modules: bool = False
+) -> tuple[list[Node], dict[int, Node]]:
     """The graph behind ``roots`` with every fused call that ``expand`` opens replaced by its definition.
 
     A fused primitive (``softmax_cross_entropy`` for ``cross_entropy``) is recorded as one node. When
@@ -171,14 +183,18 @@ def open_fused(roots: list[Node], expand: Expand, caller: str) -> tuple[list[Nod
     on the same inputs (inside :func:`tinygraph.decompose`, in the same enclosing calls), and every
     node downstream of it is copied to use the new result. The recorded graph is not changed.
 
+    ``modules`` says whether module calls count as boxes that ``expand`` opens (as in
+    :func:`build_view`). The new nodes are recorded in the same enclosing calls, module calls included.
+
     Returns the roots to draw, and ``id(old node) -> new node`` for every node replaced or copied.
     """
     order = toposort(roots, only_requires_grad=False)
     fused = [n for n in order if n._opdef is not None and n.scope and n.scope[-1].name == n._opdef.fuses]
     if not fused:
         return roots, {}
-    is_open = opener(expand, {id(f): f for n in order if n.scope for f in n.scope}.values(), caller)
-    opening = {id(n) for n in fused if all(is_open(f, depth) for depth, f in enumerate(n.scope))}
+    drawn = {id(n): drawn_scope(n, modules) or () for n in order if n.scope}
+    is_open = opener(expand, {id(f): f for frames in drawn.values() for f in frames}.values(), caller)
+    opening = {id(n) for n in fused if all(is_open(f, depth) for depth, f in enumerate(drawn[id(n)]))}
     if not opening:
         return roots, {}
     new: dict[int, Node] = {}
@@ -205,10 +221,15 @@ def _with_parents(node: Node, parents: tuple[Node, ...]) -> Node:
     return copy
 
 
-def build_view(roots: list[Node], expand: Expand, caller: str) -> GraphView:
-    """Work out what is drawn for ``roots`` with the given ``expand`` setting (see :func:`opener`)."""
+def build_view(roots: list[Node], expand: Expand, caller: str, modules: bool = False) -> GraphView:
+    """Work out what is drawn for ``roots`` with the given ``expand`` setting (see :func:`opener`).
+
+    With ``modules`` the ``nn.Module`` calls are boxes too (``expand`` opens them as it opens
+    composite calls: by depth, or by frame name such as ``"conv1: Conv2d"``); without, they are skipped.
+    """
     order = toposort(roots, only_requires_grad=False)
-    frames = {id(f): f for n in order if n.scope for f in n.scope}
+    scopes = [drawn_scope(n, modules) for n in order]
+    frames = {id(f): f for sc in scopes if sc for f in sc}
     is_open = opener(expand, frames.values(), caller)
 
     items: list[Item] = []
@@ -216,8 +237,7 @@ def build_view(roots: list[Node], expand: Expand, caller: str) -> GraphView:
     item_of: dict[int, int] = {}
     box_of: dict[int, int] = {}
     open_cache: dict[int, bool] = {}
-    for node in order:
-        scope = node.scope
+    for node, scope in zip(order, scopes):
         where: tuple[ScopeFrame, ...] = ()
         box_frame = None
         if scope:

@@ -32,7 +32,7 @@
     children.get(p).push(n.id);
   });
   function isBox(n) {
-    return n.kind === "composite" || n.kind === "repeat";
+    return n.kind === "composite" || n.kind === "repeat" || n.kind === "module";
   }
   var ancestorCache = new Map();
   function chainOf(id) {
@@ -183,6 +183,7 @@
     var sub;
     if (n.kind === "repeat") sub = "fold: " + n.count + " \u00d7, " + n.size + " nodes";
     else if (n.kind === "composite") sub = "composite \u00b7 " + n.size + " nodes";
+    else if (n.kind === "module") sub = "module \u00b7 " + n.size + " nodes";
     else if (n.op) sub = n.op + "  " + shapeText(n.shape);
     else sub = n.kind + "  " + shapeText(n.shape);
     if (n.position) head = "#" + n.position + " " + head;
