@@ -110,7 +110,7 @@ def _record(roots: list[Node], grads: Sequence[Any] | None, title: str, budget: 
             "value": encode(node._value, dtype),
         }
         if node.scope:
-            entry["scope"] = scope_path(node.scope)
+            entry["scope"] = scope_path(node.scope, modules=True)
         if node.attrs:
             attrs = attr_text(node.attrs, 80)
             if attrs:
