@@ -13,6 +13,7 @@ it. Nothing here recurses, so graphs of millions of nodes are fine.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +55,39 @@ def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Nod
             if (p.requires_grad or not only_requires_grad) and id(p) not in seen:
                 push((p, False))
     return order
+
+
+class _CollectorPause:
+    """Pause Python's cyclic garbage collector while any backward pass runs, thread-safely.
+
+    ``gc.disable()`` is process-wide, so with passes running in several threads each one saving
+    and restoring ``gc.isenabled()`` on its own would go wrong: the first to finish re-enables the
+    collector under the others, and one that started while another had paused it would restore
+    "disabled" for good. Instead a lock guards a count of running passes: the first one in records
+    whether the collector was on and pauses it; the last one out restores what the first one found.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._restore = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._running += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._restore:
+                self._restore = False
+                gc.enable()
+
+
+_GC_PAUSE = _CollectorPause()
 
 
 def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int = 0) -> Any:
@@ -137,8 +171,7 @@ def _propagate(
     # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
     # whole graph as the pass allocates (about half the time of a 100,000-node backward).
     order: list[Node] = list(roots)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    _GC_PAUSE.__enter__()
     try:
         order = toposort(roots)
         if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
@@ -206,8 +239,7 @@ def _propagate(
             node._grad_in = None
             if node._opdef is None:
                 _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
-        if gc_was_enabled:
-            gc.enable()
+        _GC_PAUSE.__exit__()
     return watch.captured if watch is not None else {}
 
 
