@@ -35,25 +35,28 @@ def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Nod
     Iterative depth-first search (no recursion limit). With ``only_requires_grad`` the walk
     keeps to nodes that gradients flow through.
     """
+    # Memory matters at millions of nodes: the nodes themselves go into ``seen`` (identity hash,
+    # no int object per node) and the stack is two parallel lists (no tuple per entry).
     order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [
-        (r, False) for r in reversed(roots) if r.requires_grad or not only_requires_grad
-    ]
+    seen: set[Node] = set()
+    stack: list[Node] = [r for r in reversed(roots) if r.requires_grad or not only_requires_grad]
+    done: list[bool] = [False] * len(stack)  # done[i]: stack[i]'s parents are all in `order`
     append, pop, push, add = order.append, stack.pop, stack.append, seen.add
+    pop_done, push_done = done.pop, done.append
     while stack:
-        node, expanded = pop()
-        if expanded:
+        node = pop()
+        if pop_done():
             append(node)
             continue
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
-        add(key)
-        push((node, True))
+        add(node)
+        push(node)
+        push_done(True)
         for p in node.parents:
-            if (p.requires_grad or not only_requires_grad) and id(p) not in seen:
-                push((p, False))
+            if (p.requires_grad or not only_requires_grad) and p not in seen:
+                push(p)
+                push_done(False)
     return order
 
 
