@@ -130,7 +130,7 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
 
 def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
-    shape = np.shape(parent._value)
+    shape = parent._value.shape  # (the caller has read it: an array or a numpy scalar)
     if gp.shape != shape:
         axes, ok = sum_to_axes(tuple(gp.shape), shape)
         if not ok:
