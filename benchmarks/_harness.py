@@ -26,6 +26,17 @@ from typing import Any
 
 Workloads = Mapping[str, Callable[[], None]]
 
+CPU_TIME = os.environ.get("TINYGRAPH_BENCH_CLOCK") == "thread"
+"""``--cpu-time``: workers time with this thread's CPU time, every library on one thread (BLAS,
+OpenMP, PyTorch), so that other processes on a shared machine barely move the figures."""
+_clock = time.thread_time if CPU_TIME else time.perf_counter
+ONE_THREAD = {
+    "TINYGRAPH_BENCH_CLOCK": "thread",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
 
 def measure(fn: Callable[[], None], repeat: int, budget: float = 0.2) -> float:
     """Best (minimum) milliseconds per call over ``repeat`` loops of about ``budget`` seconds each.
@@ -34,16 +45,16 @@ def measure(fn: Callable[[], None], repeat: int, budget: float = 0.2) -> float:
     processes, not the code.
     """
     fn()
-    start = time.perf_counter()
+    start = _clock()
     fn()
-    once = time.perf_counter() - start
+    once = _clock() - start
     number = max(1, int(budget / max(once, 1e-6)))
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = _clock()
         for _ in range(number):
             fn()
-        times.append((time.perf_counter() - start) / number)
+        times.append((_clock() - start) / number)
     return min(times) * 1e3
 
 
@@ -89,18 +100,25 @@ def add_common_options(parser: Any, tasks: Iterable[str], libraries: Iterable[st
         default=2,
         help="times every library's process is run, the libraries taking turns (the best is kept)",
     )
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time each call by thread CPU time with every library on one thread (a shared machine)",
+    )
     parser.add_argument("--worker", choices=sorted(libraries), help=argparse.SUPPRESS)
 
 
 def allocator_env(args: Any) -> dict[str, str]:
     """The allocator environment every worker gets (the same for all libraries)."""
-    return GLIBC_DEFAULTS if args.glibc_defaults else SAME_ALLOCATOR
+    env = GLIBC_DEFAULTS if args.glibc_defaults else SAME_ALLOCATOR
+    return {**env, **ONE_THREAD} if getattr(args, "cpu_time", False) else env
 
 
 def method_line(args: Any) -> str:
     """How the figures were taken, for the line above a table: loops, rounds, processes."""
+    clock = "thread CPU time, every library on 1 thread; " if getattr(args, "cpu_time", False) else ""
     return (
-        f"float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each "
+        f"{clock}float32, best of {args.repeat} loops in each of {args.rounds} rounds, ms per call (each "
         "library in its own process, the libraries taking turns)"
     )
 
@@ -165,7 +183,7 @@ def setup_torch(threads: int = 2) -> Any:
     """PyTorch with a fixed thread count, or None when it is not installed."""
     torch = optional("torch")
     if torch is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(1 if CPU_TIME else threads)
     return torch
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 from _harness import (
+    CPU_TIME,
     add_common_options,
     allocator_env,
     environment,
@@ -95,7 +96,7 @@ def torch_workloads() -> dict[str, Callable[[], None]] | None:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(1 if CPU_TIME else 2)
     tF = torch.nn.functional
     x = torch.tensor(CONV_X, requires_grad=True)
     w = torch.tensor(CONV_W, requires_grad=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from _harness import (
+    CPU_TIME,
     add_common_options,
     allocator_env,
     environment,
@@ -120,7 +121,7 @@ def torch_workloads() -> dict[str, Callable[[], None]] | None:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(1 if CPU_TIME else 2)
     tF = torch.nn.functional
     mlp = torch.nn.Sequential(
         torch.nn.Linear(784, 256),

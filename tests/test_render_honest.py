@@ -168,10 +168,11 @@ def test_too_many_boxes_raise_a_clear_error_before_dot_runs():
     with pytest.raises(GraphTooLargeError) as info:
         tg.render(y)
     message = str(info.value)
-    for part in ("4,501 boxes", "max_nodes=2,000", "expand=False", "tg.explore", "max_nodes=4501"):
+    # w, the one shared constant 1.0 (registry.constant) and 3,000 ops
+    for part in ("3,002 boxes", "max_nodes=2,000", "expand=False", "tg.explore", "max_nodes=3002"):
         assert part in message
     assert isinstance(info.value, ValueError)
-    assert "n4500" in tg.render(y, max_nodes=4501).source
+    assert "n3001" in tg.render(y, max_nodes=3002).source
 
 
 def test_very_long_names_are_shortened_in_labels_and_whole_in_the_tooltip():

@@ -13,6 +13,7 @@ it. Nothing here recurses, so graphs of millions of nodes are fine.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,26 +35,62 @@ def toposort(roots: Sequence[Node], only_requires_grad: bool = True) -> list[Nod
     Iterative depth-first search (no recursion limit). With ``only_requires_grad`` the walk
     keeps to nodes that gradients flow through.
     """
+    # Memory matters at millions of nodes: the nodes themselves go into ``seen`` (identity hash,
+    # no int object per node) and the stack is two parallel lists (no tuple per entry).
     order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [
-        (r, False) for r in reversed(roots) if r.requires_grad or not only_requires_grad
-    ]
+    seen: set[Node] = set()
+    stack: list[Node] = [r for r in reversed(roots) if r.requires_grad or not only_requires_grad]
+    done: list[bool] = [False] * len(stack)  # done[i]: stack[i]'s parents are all in `order`
     append, pop, push, add = order.append, stack.pop, stack.append, seen.add
+    pop_done, push_done = done.pop, done.append
     while stack:
-        node, expanded = pop()
-        if expanded:
+        node = pop()
+        if pop_done():
             append(node)
             continue
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
-        add(key)
-        push((node, True))
+        add(node)
+        push(node)
+        push_done(True)
         for p in node.parents:
-            if (p.requires_grad or not only_requires_grad) and id(p) not in seen:
-                push((p, False))
+            if (p.requires_grad or not only_requires_grad) and p not in seen:
+                push(p)
+                push_done(False)
     return order
+
+
+class _CollectorPause:
+    """Pause Python's cyclic garbage collector while any backward pass runs, thread-safely.
+
+    ``gc.disable()`` is process-wide, so with passes running in several threads each one saving
+    and restoring ``gc.isenabled()`` on its own would go wrong: the first to finish re-enables the
+    collector under the others, and one that started while another had paused it would restore
+    "disabled" for good. Instead a lock guards a count of running passes: the first one in records
+    whether the collector was on and pauses it; the last one out restores what the first one found.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._restore = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._running += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._restore:
+                self._restore = False
+                gc.enable()
+
+
+_GC_PAUSE = _CollectorPause()
 
 
 def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int = 0) -> Any:
@@ -93,7 +130,7 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
 
 def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
-    shape = np.shape(parent._value)
+    shape = parent._value.shape  # (the caller has read it: an array or a numpy scalar)
     if gp.shape != shape:
         axes, ok = sum_to_axes(tuple(gp.shape), shape)
         if not ok:
@@ -137,8 +174,7 @@ def _propagate(
     # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
     # whole graph as the pass allocates (about half the time of a 100,000-node backward).
     order: list[Node] = list(roots)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    _GC_PAUSE.__enter__()
     try:
         order = toposort(roots)
         if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
@@ -206,8 +242,7 @@ def _propagate(
             node._grad_in = None
             if node._opdef is None:
                 _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
-        if gc_was_enabled:
-            gc.enable()
+        _GC_PAUSE.__exit__()
     return watch.captured if watch is not None else {}
 
 

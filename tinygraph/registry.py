@@ -169,12 +169,36 @@ def _register(opdef: OpDef) -> None:
     REGISTRY[opdef.name] = opdef
 
 
+_SHARED_CONSTANTS: dict[Any, Node] = {}
+"""The constant node last made for each Python number object; see :func:`constant`."""
+_SHARED_LIMIT = 1024
+
+
 def constant(value: Any) -> Node:
     """Wrap a non-Node operand (Python number, numpy scalar or array) as a constant node.
 
     Python numbers are kept as they are, so numpy's promotion treats them as "weak" scalars
     (``float32_node * 0.5`` stays float32), exactly as with numpy arrays.
+
+    The same Python ``int`` or ``float`` object used again in the same scope (the same composite
+    call, or outside any) gets the same node back: ``y = y * 1.0001`` repeated a million times
+    records one constant, not a million (about 130 bytes each). Numbers are immutable, so sharing
+    changes no value or gradient; a composite call's constants stay its own, and a constant whose
+    value was replaced (``.data`` makes it an array) or that was made to require grad is not
+    handed out again.
     """
+    cls = value.__class__
+    if cls is float or cls is int:
+        frames = switches_now().scope
+        node = _SHARED_CONSTANTS.get(value)
+        if node is not None and node._value is value and node.scope is frames and not node.requires_grad:
+            return node
+        node = Node.__new__(Node)
+        fill(node, value, False, None, (), None, None, None, frames, True)
+        if len(_SHARED_CONSTANTS) >= _SHARED_LIMIT:
+            _SHARED_CONSTANTS.clear()
+        _SHARED_CONSTANTS[value] = node
+        return node
     if not isinstance(value, (int, float, bool, complex, np.ndarray, np.generic)):
         refuse_node_sequence(value, "op input")  # np.asarray would drop the Nodes' graph
         value = np.asarray(value)
