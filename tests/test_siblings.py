@@ -449,3 +449,15 @@ def test_sigmoid_of_integers_is_the_sigmoid_of_their_values(dtype):
     out = tg.sigmoid(tg.tensor(values))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.data, 1 / (1 + np.exp(-values.astype(np.float64))), rtol=1e-6)
+
+
+def test_linear_with_no_output_features_backpropagates_zero_gradients():
+    # F.linear's fused form once reshaped the (3, 0) gradient with -1, which numpy cannot infer.
+    x = tg.tensor(np.ones((3, 4)), dtype=np.float64, requires_grad=True)
+    w = tg.zeros((0, 4), dtype=np.float64, requires_grad=True)
+    b = tg.zeros((0,), dtype=np.float64, requires_grad=True)
+    y = F.linear(x, w, b)
+    assert y.shape == (3, 0)
+    y.sum().backward()
+    assert x.grad.shape == (3, 4) and not x.grad.any()
+    assert w.grad.shape == (0, 4) and b.grad.shape == (0,)

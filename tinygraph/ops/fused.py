@@ -26,8 +26,15 @@ _LABELS = np.array([1, 0, 3])
 
 
 def _rows(xp, a, width: int):
-    """``a`` as a matrix of rows of length ``width`` (the batch axes flattened)."""
-    return xp.reshape(a, (-1, width))
+    """``a`` as a matrix of rows of length ``width`` (the batch axes flattened).
+
+    The row count is spelled out rather than ``-1``, which numpy cannot infer when ``width`` is 0.
+    """
+    shape = a.shape
+    rows = 1
+    for d in shape[:-1]:
+        rows *= d
+    return xp.reshape(a, (rows, width))
 
 
 @primitive(
