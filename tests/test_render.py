@@ -422,7 +422,14 @@ def test_write_saves_the_picture_or_falls_back_to_dot_source(tmp_path, monkeypat
     assert picture.write(tmp_path / "named.svg") == tmp_path / "named.svg"  # the suffix is not doubled
     png = picture.write(tmp_path / "picture.png", format="png")
     assert png == tmp_path / "picture.png" and png.read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "named.svg", "picture.png"]
+    inferred = picture.write(tmp_path / "inferred.png")  # the suffix sets the format
+    assert inferred == tmp_path / "inferred.png" and inferred.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "graph.svg",
+        "inferred.png",
+        "named.svg",
+        "picture.png",
+    ]
     monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
     fallback = picture.write(tmp_path / "again")
     assert fallback == tmp_path / "again.gv" and fallback.read_text() == picture.source

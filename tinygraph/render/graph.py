@@ -122,14 +122,19 @@ class Rendering(graphviz.Digraph):
                 raise
             raise GraphvizNotFoundError(str(exc)) from exc
 
-    def write(self, path: str | Path, format: str = "svg") -> Path:
+    def write(self, path: str | Path, format: str | None = None) -> Path:
         """Write the picture to ``path`` with the suffix of ``format``, and return its path.
 
-        ``write("loss")`` and ``write("loss.svg")`` both write ``loss.svg``. Without graphviz's
+        Without ``format``, a picture suffix on ``path`` sets it (``write("loss.png")`` writes a
+        PNG), and SVG is the default: ``write("loss")`` and ``write("loss.svg")`` both write
+        ``loss.svg``. Without graphviz's
         ``dot`` program, the DOT source is written to ``loss.gv`` instead (and the reason printed),
         so a script still leaves something to look at.
         """
         path = Path(path)
+        if format is None:
+            suffix = path.suffix[1:].lower()
+            format = suffix if suffix in graphviz.FORMATS and suffix not in ("gv", "dot") else "svg"
         if path.suffix == f".{format}":
             path = path.with_suffix("")
         try:
