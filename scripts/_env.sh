@@ -14,7 +14,10 @@ cd "$REPO"
 # (scripts/test.sh sets it).
 APT_PACKAGES=""
 if ! command -v dot >/dev/null 2>&1; then APT_PACKAGES=" graphviz"; fi
-if ! fc-list 2>/dev/null | grep -q "DejaVuSans.ttf"; then APT_PACKAGES="$APT_PACKAGES fonts-dejavu-core"; fi
+# (grep without -q: under pipefail, grep -q quitting early would make fc-list fail with SIGPIPE)
+if ! fc-list 2>/dev/null | grep "DejaVuSans.ttf" >/dev/null; then
+  APT_PACKAGES="$APT_PACKAGES fonts-dejavu-core"
+fi
 if [ "${TINYGRAPH_WITH_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   APT_PACKAGES="$APT_PACKAGES chromium"
 fi
