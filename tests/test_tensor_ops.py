@@ -544,3 +544,11 @@ def test_every_new_op_is_compared_with_pytorch():
     missing = sorted(new - compared)
     assert not missing, f"ops without a comparison with PyTorch: {missing}"
     assert all(test in globals() for test in COMPARISONS)
+
+
+def test_erf_is_a_top_level_function_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(
+        tg.erf(tg.tensor(x, dtype=np.float64)).data, torch.erf(torch.tensor(x)).numpy()
+    )

@@ -171,6 +171,7 @@ from tinygraph.ops import (
     cosh,
     cumsum,
     einsum,
+    erf,
     expm1,
     flip,
     floor,
@@ -215,7 +216,7 @@ asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh
 __all__ += [
     "acos", "acosh", "all", "any", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
     "argmax", "argmin", "asin", "asinh", "atan", "atanh", "bitwise_and", "bitwise_not", "bitwise_or",
-    "bitwise_xor", "ceil", "chunk", "clamp", "clip", "cos", "cosh", "cumsum", "einsum", "expm1", "eye",
+    "bitwise_xor", "ceil", "chunk", "clamp", "clip", "cos", "cosh", "cumsum", "einsum", "erf", "expm1", "eye",
     "flip", "floor", "floor_divide", "full", "full_like", "gather", "isfinite", "isinf", "isnan",
     "linspace", "log1p", "log2", "log10", "logaddexp", "logical_and", "logical_not", "logical_or",
     "logical_xor", "masked_fill", "one_hot", "prod", "remainder", "repeat_interleave", "roll", "round",
