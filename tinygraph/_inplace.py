@@ -97,8 +97,10 @@ def _intermediate_message(node: Any) -> str:
 def _write(self: RecordedValue, method: str, *args: Any) -> Any:
     """Carry out a write into a locked leaf's value, marking the leaf modified (or refuse it)."""
     node = self._tg_node() if self._tg_node is not None else None
-    if node is None or node.opdef is not None:
-        raise InPlaceError(self._tg_message)
+    if node is None:
+        raise InPlaceError(RecordedValue._tg_message)
+    if node.opdef is not None:
+        raise InPlaceError(_intermediate_message(node))
     mark_modified(node)
     plain = self.view(np.ndarray)
     plain.flags.writeable = True
@@ -115,11 +117,10 @@ class RecordedValue(np.ndarray):
     """
 
     _tg_message = "in-place edit of a value read by backward"
-    _tg_node: Any = None
+    _tg_node: Any = None  # a weak reference to the node (its error message is made only on a write)
 
     def __array_finalize__(self, obj: Any) -> None:
         if obj is not None:
-            self._tg_message = getattr(obj, "_tg_message", RecordedValue._tg_message)
             self._tg_node = getattr(obj, "_tg_node", None)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -175,6 +176,4 @@ def guarded_view(value: np.ndarray, node: Any) -> RecordedValue:
     view = value.view(RecordedValue)
     view.flags.writeable = False
     view._tg_node = weakref.ref(node)
-    if node.opdef is not None:
-        view._tg_message = _intermediate_message(node)
     return view

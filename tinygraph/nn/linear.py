@@ -9,7 +9,7 @@ from tinygraph import functional as F
 from tinygraph._inputs import int_arg
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
-from tinygraph.node import Node, as_array
+from tinygraph.node import Node
 
 
 class Linear(Module):
@@ -51,7 +51,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Node) -> Node:
-        shape = np.shape(as_array(x))
+        shape = x.shape if isinstance(x, Node) else np.shape(x)  # (.data would make a guarded view)
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self.describe()}: expected an input whose last axis has size {self.in_features}, "
