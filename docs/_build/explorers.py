@@ -9,14 +9,14 @@ hook calls :func:`add_explorers`, which writes them next to the pages (``explore
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from demo_scripts import load_script
+from figures import expression
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -27,45 +27,20 @@ BUILD = REPO / "output" / "docs-build"
 
 
 def three_blocks() -> tg.Explorer:
-    """o1 = w1·x, o2 = tanh(o1), o3 = w2·o2 — the lecture's three chained blocks."""
-    x = tg.tensor(0.5, dtype=np.float64, name="x")
-    w1 = tg.tensor(1.5, dtype=np.float64, requires_grad=True, name="w1")
-    w2 = tg.tensor(-2.0, dtype=np.float64, requires_grad=True, name="w2")
-    o1 = w1 * x
-    o1.name = "o1"
-    o2 = tg.tanh(o1)
-    o2.name = "o2"
-    o3 = w2 * o2
-    o3.name = "o3"
+    """o1 = w1·x, o2 = tanh(o1), o3 = w2·o2 — the lecture's three chained blocks (as on the pages)."""
+    o3, _, _ = expression()
     return tg.explore(o3, title="three blocks: o3 = w2 · tanh(w1 · x)")
 
 
 def sparse_interactions() -> tg.Explorer:
     """The lecture's 4×4 image and 2×2 filter, one scalar op at a time; the loss sums the 9 outputs."""
-    path = REPO / "demos" / "lecture" / "_element_graph.py"
-    spec = importlib.util.spec_from_file_location("_element_graph", path)
-    assert spec is not None and spec.loader is not None
-    element_graph = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = element_graph  # a dataclass looks its module up there
-    spec.loader.exec_module(element_graph)
-    graph = element_graph.build()
+    graph = load_script(REPO / "demos" / "lecture" / "_element_graph.py", "_element_graph").build()
     return tg.explore(graph.flat_outputs, title="sparse interactions: a 4×4 image ⋆ a 2×2 filter")
 
 
 def lenet(width: int = 6) -> nn.Sequential:
-    """conv 3×3 → ReLU → max-pool 2 → conv 3×3 → ReLU → max-pool 2 → flatten → linear, for 8×8 digits."""
-    return nn.Sequential(
-        OrderedDict(
-            conv1=nn.Conv2d(1, width, 3, padding=1),
-            relu1=nn.ReLU(),
-            pool1=nn.MaxPool2d(2),
-            conv2=nn.Conv2d(width, 2 * width, 3, padding=1),
-            relu2=nn.ReLU(),
-            pool2=nn.MaxPool2d(2),
-            flatten=nn.Flatten(),
-            fc=nn.Linear(2 * width * 2 * 2, 10),
-        )
-    )
+    """The main demo's CNN (demos/train_cnn.py) for 8×8 digits, ``width`` filters in its first layer."""
+    return load_script(REPO / "demos" / "train_cnn.py", "train_cnn").build_cnn(image_size=8, width=width)
 
 
 def lenet_step(batch: int = 32) -> tg.Explorer:

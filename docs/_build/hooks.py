@@ -13,13 +13,13 @@ A demo or figure that fails fails the build, so a page never shows a stale or mi
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from demo_scripts import load_script
 from explorers import add_explorers
 from figures import graph_figures
 from mkdocs.structure.files import File, Files
@@ -52,12 +52,8 @@ def lecture_demos() -> list[Path]:
 
 
 def load_demo(path: Path) -> ModuleType:
-    """Import a demo script as a module (its name starts with a digit, so not by ``import``)."""
-    spec = importlib.util.spec_from_file_location(f"lecture_demo_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import a lecture demo script as a module (its name starts with a digit, so not by ``import``)."""
+    return load_script(path, f"lecture_demo_{path.stem}")
 
 
 def run_demo(path: Path, out: Path, extra: list[str] | None = None) -> list[Path]:

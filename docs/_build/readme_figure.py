@@ -20,7 +20,8 @@ FIGURE = Path(__file__).resolve().parents[1] / "img" / "three-blocks.svg"
 
 
 def readme_graph() -> graphviz.Digraph:
-    """The README example's graph: o3 = w2 · tanh(w1 · x) with o1, o2, o3 named, after backward(), w1's path highlighted."""
+    """The README example's graph: o3 = w2 · tanh(w1 · x) with o1, o2, o3 named, after backward(),
+    w1's path highlighted (written out as the README writes it, rather than shared with figures.py)."""
     x = tg.tensor(0.5, dtype=np.float64, name="x")
     w1 = tg.tensor(1.5, dtype=np.float64, requires_grad=True, name="w1")
     w2 = tg.tensor(-2.0, dtype=np.float64, requires_grad=True, name="w2")
