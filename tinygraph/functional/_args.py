@@ -52,7 +52,7 @@ def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[in
         raise OpError(f"{op}: {name} must be an int or a sequence of {n} ints, got {value!r}")
     for v in values:
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
-            raise OpError(f"{op}: {name} entries must be integers >= {minimum}, got {value!r}")
+            raise OpError(f"{op}: {name} entries must be integers >= {minimum}, got {values!r}")
     return tuple(int(v) for v in values)
 
 

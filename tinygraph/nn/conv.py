@@ -24,19 +24,12 @@ def check_image_input(layer: Module, x: object, channels: int) -> tuple[int, ...
     return shape
 
 
-def _check_sizes(layer: str, **sizes: tuple[int, ...]) -> None:
-    """Kernel, stride and dilation entries must be >= 1, padding entries >= 0 — else a clear error."""
-    for what, values in sizes.items():
-        low = 0 if what in ("padding", "output_padding") else 1
-        if any(v < low for v in values):
-            raise ValueError(f"{layer}: {what} entries must be integers >= {low}, got {values}")
-
-
 class _ConvNd(Module):
     """Shared by Conv1d and Conv2d: parameters, PyTorch's default initialisation, checks, repr."""
 
     nd = 2
     layout = "(N, {c}, H, W) (batch, channels, height, width)"
+    convolve = staticmethod(F.conv2d)  # the functional op a layer of this kind runs
 
     def __init__(
         self,
@@ -68,9 +61,9 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
         n = self.nd
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, minimum=0)
-        self.stride = ntuple(stride, n, "stride", name, minimum=0)
-        self.dilation = ntuple(dilation, n, "dilation", name, minimum=0)
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride, n, "stride", name)
+        self.dilation = ntuple(dilation, n, "dilation", name)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -79,16 +72,8 @@ class _ConvNd(Module):
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
             self.padding: tuple[int, ...] | str = padding
-            _check_sizes(name, kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
         else:
             self.padding = ntuple(padding, n, "padding", name, minimum=0)
-            _check_sizes(
-                name,
-                kernel_size=self.kernel_size,
-                stride=self.stride,
-                padding=self.padding,
-                dilation=self.dilation,
-            )
         self.weight = Parameter(init.empty(self._weight_shape(), dtype))
         init.kaiming_uniform_(self.weight, a=np.sqrt(5.0))
         self.bias = Parameter(init.empty((self.out_channels,), dtype)) if bias else None
@@ -98,6 +83,18 @@ class _ConvNd(Module):
 
     def _weight_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+
+    def forward(self, x: Node) -> Node:
+        self._check_input(x)
+        return self.convolve(
+            x,
+            self.weight,
+            self.bias,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+        )
 
     def _check_input(self, x: object) -> None:
         shape = np.shape(x.data if isinstance(x, Node) else x)
@@ -149,18 +146,6 @@ class Conv2d(_ConvNd):
     bias : Parameter (out_channels,) from the same range, or None
     """
 
-    def forward(self, x: Node) -> Node:
-        self._check_input(x)
-        return F.conv2d(
-            x,
-            self.weight,
-            self.bias,
-            stride=self.stride,
-            padding=self.padding,
-            dilation=self.dilation,
-            groups=self.groups,
-        )
-
 
 class Conv1d(_ConvNd):
     """1-D convolution (cross-correlation) over an (N, C_in, L) input, as ``torch.nn.Conv1d``.
@@ -171,18 +156,7 @@ class Conv1d(_ConvNd):
 
     nd = 1
     layout = "(N, {c}, L) (batch, channels, length)"
-
-    def forward(self, x: Node) -> Node:
-        self._check_input(x)
-        return F.conv1d(
-            x,
-            self.weight,
-            self.bias,
-            stride=self.stride,
-            padding=self.padding,
-            dilation=self.dilation,
-            groups=self.groups,
-        )
+    convolve = staticmethod(F.conv1d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -226,7 +200,6 @@ class ConvTranspose2d(_ConvNd):
             dtype,
         )
         self.output_padding = ntuple(output_padding, 2, "output_padding", "ConvTranspose2d", minimum=0)
-        _check_sizes("ConvTranspose2d", output_padding=self.output_padding)
 
     def _weight_shape(self) -> tuple[int, ...]:
         return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
