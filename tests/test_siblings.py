@@ -461,3 +461,10 @@ def test_linear_with_no_output_features_backpropagates_zero_gradients():
     y.sum().backward()
     assert x.grad.shape == (3, 4) and not x.grad.any()
     assert w.grad.shape == (0, 4) and b.grad.shape == (0,)
+
+
+@pytest.mark.parametrize("layer", [nn.Conv2d, nn.Conv1d, nn.ConvTranspose2d])
+def test_conv_layers_refuse_a_float_channel_count(layer):
+    # Conv layers once truncated in_channels=2.5 to 2 silently, as nn.Linear(2.5, 3) did.
+    with pytest.raises(TypeError, match=rf"{layer.__name__}: in_channels must be an int, got float 2.5"):
+        layer(2.5, 4, 3)

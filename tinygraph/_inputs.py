@@ -90,6 +90,24 @@ def int_arg(where: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def positive_sizes(where: str, **sizes: Any) -> tuple[int, ...]:
+    """The layer sizes ``sizes`` (``in_features=784, out_features=10``) as ints, each at least 1.
+
+    A non-int is a TypeError (:func:`int_arg`); a size below 1 a ValueError naming ``where`` and
+    every size, e.g. ``Linear: in_features and out_features must be positive, got 0 and 3``.
+    """
+    values = tuple(int_arg(where, name, value) for name, value in sizes.items())
+    if min(values) < 1:
+        names, got = list(sizes), [str(v) for v in values]
+        raise ValueError(f"{where}: {_listing(names)} must be positive, got {_listing(got)}")
+    return values
+
+
+def _listing(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def real_arg(where: str, name: str, value: Any) -> float:
     """``value`` as a float, or a TypeError naming ``where`` and ``name`` for a non-number (``"a"``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):

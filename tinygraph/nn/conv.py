@@ -7,6 +7,7 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
+from tinygraph._inputs import positive_sizes
 from tinygraph.functional._args import ntuple
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
@@ -46,10 +47,7 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if in_channels < 1 or out_channels < 1:
-            raise ValueError(
-                f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
-            )
+        in_channels, out_channels = positive_sizes(name, in_channels=in_channels, out_channels=out_channels)
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups or out_channels % groups:
@@ -260,10 +258,7 @@ class LocallyConnected2d(Module):
     ) -> None:
         super().__init__()
         name = "LocallyConnected2d"
-        if in_channels < 1 or out_channels < 1:
-            raise ValueError(
-                f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}"
-            )
+        in_channels, out_channels = positive_sizes(name, in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.input_size = ntuple(input_size, 2, "input_size", name)
         self.kernel_size = ntuple(kernel_size, 2, "kernel_size", name)

@@ -13,7 +13,7 @@ from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
 from tinygraph import ops
-from tinygraph._inputs import int_arg
+from tinygraph._inputs import positive_sizes
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node
@@ -54,12 +54,7 @@ class _Cell(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        input_size = int_arg(name, "input_size", input_size)
-        hidden_size = int_arg(name, "hidden_size", hidden_size)
-        if input_size < 1 or hidden_size < 1:
-            raise ValueError(
-                f"{name}: input_size and hidden_size must be positive, got {input_size} and {hidden_size}"
-            )
+        input_size, hidden_size = positive_sizes(name, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.bias = bool(bias)
         _make_params(self, self.kind, "", self.input_size, self.hidden_size, self.bias, dtype)
@@ -145,14 +140,9 @@ class _Recurrent(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        input_size = int_arg(name, "input_size", input_size)
-        hidden_size = int_arg(name, "hidden_size", hidden_size)
-        num_layers = int_arg(name, "num_layers", num_layers)
-        if input_size < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(
-                f"{name}: input_size, hidden_size and num_layers must be positive, got {input_size}, "
-                f"{hidden_size} and {num_layers}"
-            )
+        input_size, hidden_size, num_layers = positive_sizes(
+            name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers
+        )
         if bidirectional:
             raise NotImplementedError(
                 f"{name}: bidirectional layers are not implemented; run two and concatenate"

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
-from tinygraph._inputs import int_arg
+from tinygraph._inputs import int_arg, positive_sizes
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node
@@ -34,13 +34,9 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = np.float32
     ) -> None:
         super().__init__()
-        for what, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-                raise TypeError(f"Linear: {what} must be an int, got {type(n).__name__} {n!r}")
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                f"Linear: in_features and out_features must be positive, got {in_features} and {out_features}"
-            )
+        in_features, out_features = positive_sizes(
+            "Linear", in_features=in_features, out_features=out_features
+        )
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         bound = init.default_bound(self.in_features)

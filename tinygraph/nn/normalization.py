@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import functional as F
-from tinygraph._inputs import int_arg, real_arg
+from tinygraph._inputs import int_arg, positive_sizes, real_arg
 from tinygraph.nn import init
 from tinygraph.nn.module import Module, Parameter
 from tinygraph.node import Node
@@ -235,13 +235,9 @@ class Embedding(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        num_embeddings = int_arg("Embedding", "num_embeddings", num_embeddings)
-        embedding_dim = int_arg("Embedding", "embedding_dim", embedding_dim)
-        if num_embeddings < 1 or embedding_dim < 1:
-            raise ValueError(
-                f"Embedding: num_embeddings and embedding_dim must be positive, got {num_embeddings} and "
-                f"{embedding_dim}"
-            )
+        num_embeddings, embedding_dim = positive_sizes(
+            "Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim
+        )
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= int(padding_idx) < self.num_embeddings:

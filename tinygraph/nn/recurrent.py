@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinygraph import ops
-from tinygraph._inputs import int_arg
+from tinygraph._inputs import positive_sizes
 from tinygraph.functional.recurrent import NONLINEARITIES as _NONLINEARITIES
 from tinygraph.functional.recurrent import rnn_cell
 from tinygraph.nn import init
@@ -54,12 +54,7 @@ class RNNCell(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        input_size = int_arg("RNNCell", "input_size", input_size)
-        hidden_size = int_arg("RNNCell", "hidden_size", hidden_size)
-        if input_size < 1 or hidden_size < 1:
-            raise ValueError(
-                f"RNNCell: input_size and hidden_size must be positive, got {input_size} and {hidden_size}"
-            )
+        input_size, hidden_size = positive_sizes("RNNCell", input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.nonlinearity = _check_nonlinearity("RNNCell", nonlinearity)
         bound = init.default_bound(self.hidden_size)
@@ -133,14 +128,9 @@ class RNN(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        input_size = int_arg("RNN", "input_size", input_size)
-        hidden_size = int_arg("RNN", "hidden_size", hidden_size)
-        num_layers = int_arg("RNN", "num_layers", num_layers)
-        if input_size < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(
-                f"RNN: input_size, hidden_size and num_layers must be positive, got {input_size}, "
-                f"{hidden_size} and {num_layers}"
-            )
+        input_size, hidden_size, num_layers = positive_sizes(
+            "RNN", input_size=input_size, hidden_size=hidden_size, num_layers=num_layers
+        )
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers = int(num_layers)
         self.nonlinearity = _check_nonlinearity("RNN", nonlinearity)
