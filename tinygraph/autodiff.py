@@ -90,7 +90,9 @@ class _CollectorPause:
                 gc.enable()
 
 
-_GC_PAUSE = _CollectorPause()
+#: The one pause of the collector, for backward and for anything else that builds a large graph of
+#: Python objects that are not garbage (the explorer's recording): ``with GC_PAUSE: ...``.
+GC_PAUSE = _CollectorPause()
 
 
 def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int = 0) -> Any:
@@ -174,7 +176,7 @@ def _propagate(
     # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
     # whole graph as the pass allocates (about half the time of a 100,000-node backward).
     order: list[Node] = list(roots)
-    _GC_PAUSE.__enter__()
+    GC_PAUSE.__enter__()
     try:
         order = toposort(roots)
         if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
@@ -242,7 +244,7 @@ def _propagate(
             node._grad_in = None
             if node._opdef is None:
                 _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
-        _GC_PAUSE.__exit__()
+        GC_PAUSE.__exit__()
     return watch.captured if watch is not None else {}
 
 
