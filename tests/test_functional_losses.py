@@ -379,3 +379,23 @@ def test_ignore_index_is_for_class_indices_only_and_other_targets_stay_checked()
         F.cross_entropy(tg.zeros((2, 3)), np.array([0, -1]))
     with pytest.raises(OpError, match=r"nll_loss: target\[0\] = 5 is out of range"):
         F.nll_loss(tg.zeros((2, 3)), np.array([5, 9]), ignore_index=9)
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 2, 3, 7])
+def test_class_index_checks_agree_whether_ignore_index_is_a_class_or_not(ignore_index):
+    # The check takes a shortcut (min and max) when ignore_index cannot be a class; the results
+    # and the errors must be the same as the masked path's.
+    logits = tg.tensor(np.random.default_rng(3).standard_normal((4, 5)), requires_grad=True)
+    target = np.array([0, 2, 4, 2])
+    loss = F.cross_entropy(logits, target, ignore_index=ignore_index)
+    kept = target != ignore_index
+    z = logits.data - logits.data.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    expected = -logp[np.arange(4), target][kept].mean()
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    with pytest.raises(OpError, match=r"target\[3\] = 5 is out of range for 5 classes"):
+        F.cross_entropy(logits, np.array([0, 2, 4, 5]), ignore_index=ignore_index)
+    with pytest.raises(OpError, match=r"target\[0\] = -1 is out of range"):
+        F.cross_entropy(logits, np.array([-1, 2, 4, 2]), ignore_index=ignore_index)
+    with pytest.raises(OpError, match="class-index targets must be integers, got dtype bool"):
+        F.cross_entropy(logits, np.array([True, False, True, False]))

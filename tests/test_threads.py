@@ -152,3 +152,47 @@ def test_the_scratch_pool_never_hands_one_idle_array_to_two_threads():
     _run_threads([grab] * 4)
     assert handed
     _scratch.clear()
+
+
+def test_one_no_grad_object_shared_by_threads_and_entered_twice_restores_each_threads_mode():
+    shared = tg.no_grad()  # one context manager object, used by several threads and nested
+    barrier = threading.Barrier(4)
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(200):
+            with shared:
+                with shared:
+                    inner = tg.is_grad_enabled()
+                middle = tg.is_grad_enabled()
+            seen.append((inner, middle, tg.is_grad_enabled()))
+
+    _run_threads([worker] * 4)
+    assert set(seen) == {(False, False, True)}
+    assert tg.is_grad_enabled()
+
+
+def test_no_grad_works_as_a_decorator_as_in_pytorch():
+    x = tg.tensor(np.ones(3), requires_grad=True)
+
+    @tg.no_grad()
+    def evaluate(v: tg.Node) -> tg.Node:
+        return v * 2
+
+    assert not evaluate(x).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_backward_restores_the_callers_recording_mode_even_when_a_rule_fails():
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).sum()
+    with tg.no_grad():
+        y.backward()  # the pass runs with recording off either way; the caller's mode comes back
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    np.testing.assert_array_equal(x.grad, [2, 2, 2])
+    zero = tg.tensor(np.zeros(2), requires_grad=True)
+    with tg.detect_anomaly(), pytest.raises(tg.errors.AnomalyError, match="sqrt"):
+        tg.sqrt(zero).sum().backward()  # ∂√x/∂x = inf at 0: the pass stops in the middle
+    assert tg.is_grad_enabled()

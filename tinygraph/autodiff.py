@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph import _inplace, _scratch, ops
-from tinygraph._state import STATE, set_grad_enabled
+from tinygraph._state import reset_switches, set_switch, switches_now
 from tinygraph.errors import BackwardError
 from tinygraph.node import Node, as_array, bind_engine
 from tinygraph.numpy_functions import call_numpy_function
@@ -105,7 +105,7 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
             "nodes it was computed from has requires_grad=True, or it was computed under no_grad()"
         )
     if grad is None:
-        if root.size != 1:
+        if np.size(root._value) != 1:
             raise BackwardError(
                 f"{caller}: output {position} has shape {root.shape}; a gradient can be implied only "
                 f"for a one-element output (a loss). Pass the gradient of your objective w.r.t. it, "
@@ -113,6 +113,7 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
                 "reduce the output first, e.g. out.sum().backward()"
             )
         seed = np.ones(root.shape, dtype=root.dtype)
+        return constant(seed) if create_graph else seed  # the shape is right by construction
     elif isinstance(grad, Node):
         if not create_graph:
             seed = grad.data.astype(root.dtype, copy=False)
@@ -182,10 +183,14 @@ def _propagate(
         if _inplace.MODIFIED:  # a leaf was edited in place since an op recorded it
             _inplace.check_unmodified(order)
         xp = GRAPH if create_graph else ARRAY
-        anomaly = STATE.anomaly
+        switches = switches_now()
+        anomaly = switches.anomaly
         for root, seed in zip(roots, seeds):
             root._grad_in = seed if root._grad_in is None else root._grad_in + seed
-        with set_grad_enabled(create_graph):
+        # rules record (create_graph) or not, whatever the caller's mode: set it for the pass
+        recording = bool(create_graph)
+        mode = None if switches.grad_enabled == recording else set_switch("grad_enabled", recording)
+        try:
             for node in reversed(order):  # each node after every node that uses it
                 g = node._grad_in  # ∂L/∂node, complete: every use of the node has sent its share
                 if g is None:
@@ -239,6 +244,9 @@ def _propagate(
                     else:
                         p._grad_in = acc + gp
                 gp = acc = None  # so that a leaf can tell it is the only holder of its gradient
+        finally:
+            if mode is not None:
+                reset_switches(mode)
     finally:
         for node in order:
             node._grad_in = None
@@ -291,18 +299,19 @@ def _give_to_leaf(leaf: Node) -> None:
     """
     g = leaf._grad_in
     leaf._grad_in = None
-    owned = type(g) is np.ndarray and _scratch.only_held_by_caller(g)
-    _accumulate_leaf(leaf, g, owned)
+    if leaf._grad is None and type(g) is np.ndarray and _scratch.only_held_by_caller(g):
+        leaf._grad = g  # the common case (a fresh gradient nobody else sees), in one step
+        return
+    _accumulate_leaf(leaf, g)
 
 
-def _accumulate_leaf(leaf: Node, g: Any, owned: bool = False) -> None:
-    """Add ``g`` into ``leaf.grad``; ``owned``: the engine is the only holder of the array ``g``."""
+def _accumulate_leaf(leaf: Node, g: Any) -> None:
+    """Add ``g`` into ``leaf.grad``, owning a copy of it if it is the first gradient."""
     value = g.data if isinstance(g, Node) else g
     if leaf._grad is None:
-        # Own the first gradient: unless `owned`, it may be the very array another node or the
-        # caller holds. (Into reusable memory: `.grad = None` each step would otherwise free and
-        # refault it.)
-        if not owned and type(value) is np.ndarray:
+        # Own the first gradient: it may be the very array another node or the caller holds.
+        # (Into reusable memory: `.grad = None` each step would otherwise free and refault it.)
+        if type(value) is np.ndarray:
             if value.nbytes >= _scratch.MIN_BYTES:
                 copy = _scratch.empty(value.shape, value.dtype)
                 np.copyto(copy, value)

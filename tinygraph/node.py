@@ -196,11 +196,17 @@ class Node:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self._value)
+        try:
+            return self._value.shape  # an array or numpy scalar (np.shape's dispatch costs more)
+        except AttributeError:  # a constant holding a plain Python number
+            return np.shape(self._value)
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self._value)
+        try:
+            return self._value.ndim
+        except AttributeError:
+            return np.ndim(self._value)
 
     @property
     def size(self) -> Size:

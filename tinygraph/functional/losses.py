@@ -38,13 +38,15 @@ def _class_indices(
     entry is kept. Raises an OpError naming the op and the first entry at fault.
     """
     t = as_array(target)
-    if t.dtype == bool or not np.issubdtype(t.dtype, np.integer):
+    if t.dtype.kind not in "iu":  # (bool is kind "b": refused too)
         raise OpError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
     if t.shape != (n,):
         raise OpError(
             f"{op}: target of shape {t.shape} does not fit input of shape {scores_shape}: class indices "
             f"must have shape ({n},)"
         )
+    if n and not 0 <= ignore_index < classes and t.min() >= 0 and t.max() < classes:
+        return t, None  # every entry a class, so none is ignore_index: two reductions, no masks
     keep = t != ignore_index
     bad = ((t < 0) | (t >= classes)) & keep
     if bad.any():
@@ -234,13 +236,13 @@ def cross_entropy(
         )
         return out.reshape(shape) if reduction == "none" else out
     _check_scores(op, logits, "logits")
-    if not np.issubdtype(logits.dtype, np.inexact):
+    if logits.dtype.kind not in "fc":
         raise OpError(f"{op}: logits must be floating point, got dtype {logits.dtype} (as in PyTorch)")
     n, c = logits.shape
     w = _class_weights(op, weight, c, logits.dtype)
     eps = float(label_smoothing)
     t = as_array(target)
-    if np.issubdtype(t.dtype, np.floating):
+    if t.dtype.kind == "f":
         if t.shape != logits.shape:
             raise OpError(
                 f"{op}: probability targets of shape {t.shape} must have the logits' shape {logits.shape}"

@@ -74,7 +74,8 @@ def _softmax_cross_entropy_vjp(xp, g, z, logits, target, reduction, saved):
             return d * xp.reshape(g, (n, 1))
         return d * (g / n) if reduction == "mean" else d * g
     e, s = saved  # exp(x - c) and its row sums, for a per-row shift c (softmax = e / s)
-    per_row = np.broadcast_to(g / max(n, 1) if reduction == "mean" else g, (n,))  # n = 0: empty batch
+    # G for each row: a scalar for "mean" (G / N) and "sum", one per row for "none"
+    per_row = g / max(n, 1) if reduction == "mean" else g  # (n = 0: an empty batch)
     out = e * (per_row / s)[:, None]  # G · softmax, in one pass over the logits
     out[rows, target] -= per_row
     return out
@@ -122,7 +123,7 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     losses = lse - logits[np.arange(logits.shape[0]), target]
     if reduction == "mean" and not losses.size:  # an empty batch: the mean of nothing is nan, as PyTorch
         return np.asarray(np.nan, dtype=logits.dtype), (e, s)
-    value = losses if reduction == "none" else losses.mean() if reduction == "mean" else losses.sum()
+    value = losses if reduction == "none" else losses.sum() / losses.size if reduction == "mean" else losses.sum()
     return np.asarray(value, dtype=logits.dtype), (e, s)
 
 
