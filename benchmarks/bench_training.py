@@ -1,4 +1,5 @@
-"""Training workloads, side by side: tinygraph, PyTorch (CPU, 2 threads), hand-written numpy, MyGrad.
+"""Training workloads, side by side: tinygraph, PyTorch (CPU, 2 threads), hand-written numpy, MyGrad, HIPS
+autograd.
 
 Four workloads, float32:
 
@@ -311,6 +312,75 @@ def mygrad_workloads() -> dict[str, Callable[[], None]] | None:
     return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
 
 
+# ---------------------------------------------------------------------------------------- HIPS autograd
+def autograd_workloads() -> dict[str, Callable[[], None]] | None:
+    """The same steps in HIPS autograd: a loss function of the parameters, and ``grad`` of it."""
+    try:
+        import autograd.numpy as anp
+        from autograd import grad
+        from autograd.scipy.special import logsumexp
+    except ImportError:
+        return None
+
+    def cross_entropy(z, t):
+        return anp.mean(logsumexp(z, axis=1) - z[np.arange(len(t)), t])
+
+    def mlp_loss(params, transposed):
+        w1, b1, w2, b2, w3, b3 = params
+        if transposed:  # nn.Linear's layout, x @ W.T
+            w1, w2, w3 = w1.T, w2.T, w3.T
+        h = anp.maximum(anp.dot(MLP_X, w1) + b1, 0)
+        h = anp.maximum(anp.dot(h, w2) + b2, 0)
+        return cross_entropy(anp.dot(h, w3) + b3, MLP_T)
+
+    mlp_grad = grad(mlp_loss)
+    params = [p.copy() for p in MLP_PARAMS]
+    bufs = [np.zeros_like(p) for p in MLP_PARAMS]
+
+    def mlp_step() -> None:
+        for q, g, buf in zip(params, mlp_grad(params, True), bufs):
+            buf *= MOMENTUM
+            buf += g
+            q -= LR * buf
+
+    def rnn_loss(weights):
+        w_ih, w_hh, b_ih, b_hh = weights
+        b = b_ih + b_hh
+        h = anp.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)
+        total = 0.0
+        for x_t in RNN_X:
+            h = anp.tanh(anp.dot(x_t, w_ih.T) + anp.dot(h, w_hh.T) + b)
+            total = total + anp.sum(h)
+        return total
+
+    rnn_grad = grad(rnn_loss)
+    rnn_weights = [p.copy() for p in RNN_PARAMS]
+
+    def rnn_fwd_bwd() -> None:
+        rnn_grad(rnn_weights)
+
+    ops = [p.copy() for p in OPS_PARAMS]
+
+    def mlp_ops_step() -> None:
+        for q, g in zip(ops, mlp_grad(ops, False)):
+            q -= LR * g
+
+    def rnn_ops_loss(weights):
+        wx, wh, b = weights
+        h = anp.zeros((RNN_BATCH, RNN_HIDDEN), DTYPE)
+        for x_t in RNN_X:
+            h = anp.tanh(anp.dot(x_t, wx) + anp.dot(h, wh) + b)
+        return anp.mean(h**2)
+
+    rnn_ops_grad = grad(rnn_ops_loss)
+    rnn_ops_weights = [p.copy() for p in RNN_OPS_PARAMS]
+
+    def rnn_ops_fwd_bwd() -> None:
+        rnn_ops_grad(rnn_ops_weights)
+
+    return {"mlp": mlp_step, "rnn": rnn_fwd_bwd, "mlp-ops": mlp_ops_step, "rnn-ops": rnn_ops_fwd_bwd}
+
+
 LABELS = {
     "mlp": "MLP 784-256-128-10 training step, batch 64",
     "rnn": "Elman RNN fwd+bwd, in 32, hidden 128, len 50, batch 16",
@@ -323,6 +393,7 @@ WORKLOADS = {
     "PyTorch": torch_workloads,
     "numpy": numpy_workloads,
     "MyGrad": mygrad_workloads,
+    "autograd": autograd_workloads,
 }
 
 

@@ -57,14 +57,10 @@ def long_product(a: Any, b: Any) -> bool:
     return n > m and n > k and m < k and is_transposed_matrix(b)
 
 
-def _t(xp: Any, a: Any) -> Any:
-    return xp.transpose(a, (1, 0))
-
-
 def _oriented(xp: Any, a: Any, b: Any) -> Any:
     """``a @ b`` for 2-D operands, formed as ``(bᵀ aᵀ)ᵀ`` when :func:`long_product` says so."""
     if long_product(a, b):
-        return _t(xp, xp.matmul(_t(xp, b), _t(xp, a)))
+        return xp.matmul(b.T, a.T).T
     return xp.matmul(a, b)
 
 
@@ -75,11 +71,12 @@ def product(xp: Any, a: Any, b: Any, *, like: Any, a_t: bool = False, b_t: bool 
     contract"): for a transposed ``like`` (``x @ w.T``, as in linear layers) the product is formed
     as ``(Bᵀ Aᵀ)ᵀ``, a view of a row-major array, so the leaf copy that owns it is a plain copy and
     not a strided transpose. Either way a small, wide product is formed in whichever orientation is
-    faster (:func:`long_product`). ``xp`` is the namespace the rule computes with.
+    faster (:func:`long_product`). ``xp`` is the namespace the rule computes with (its matmul puts
+    large products into reusable memory); transposes are ``.T``, which arrays and Nodes both have.
     """
     if is_transposed_matrix(like):
-        return _t(xp, _oriented(xp, b if b_t else _t(xp, b), a if a_t else _t(xp, a)))
-    return _oriented(xp, _t(xp, a) if a_t else a, _t(xp, b) if b_t else b)
+        return _oriented(xp, b if b_t else b.T, a if a_t else a.T).T
+    return _oriented(xp, a.T if a_t else a, b.T if b_t else b)
 
 
 def product_memory(m: int, n: int, dtype: Any) -> np.ndarray:

@@ -134,7 +134,9 @@ def _seed(root: Node, grad: Any, create_graph: bool, caller: str, position: int 
 def _unbroadcast_to(gp: Any, parent: Node, opdef: OpDef, index: int, xp: Any) -> Any:
     """Sum a rule's result back to its input's shape (unbroadcast) and dtype, or fail loudly."""
     shape = parent._value.shape  # (the caller has read it: an array or a numpy scalar)
-    if gp.shape != shape:
+    if type(gp) is np.ndarray and gp.shape[1:] == shape and gp.ndim == len(shape) + 1:
+        gp = np.add.reduce(gp, axis=0)  # a bias added to a batch, the usual case, without the axis search
+    elif gp.shape != shape:
         axes, ok = sum_to_axes(tuple(gp.shape), shape)
         if not ok:
             raise BackwardError(
@@ -177,6 +179,7 @@ def _propagate(
     # The pass makes no reference cycles; pausing the cyclic collector spares it rescanning the
     # whole graph as the pass allocates (about half the time of a 100,000-node backward).
     order: list[Node] = list(roots)
+    finished = False
     GC_PAUSE.__enter__()
     try:
         order = toposort(roots)
@@ -193,16 +196,22 @@ def _propagate(
         try:
             for node in reversed(order):  # each node after every node that uses it
                 g = node._grad_in  # ∂L/∂node, complete: every use of the node has sent its share
+                opdef = node._opdef
+                if opdef is None:  # a leaf: every op that reads it is done
+                    _inplace.unlock(node._value)  # so edits (an optimizer's) are fine again
+                    if g is not None:
+                        if watch is not None:
+                            watch.node(node, g)
+                        g = None  # the leaf step takes the gradient over from node._grad_in
+                        if to_leaves:
+                            _give_to_leaf(node)
+                        else:
+                            node._grad_in = None
+                    continue
                 if g is None:
                     continue
                 if watch is not None:
                     watch.node(node, g)
-                opdef = node._opdef
-                if opdef is None:  # a leaf
-                    if to_leaves:
-                        g = None  # the leaf step takes the gradient over from node._grad_in
-                        _give_to_leaf(node)
-                    continue
                 node._grad_in = None
                 parents = node.parents
                 attrs = node.attrs
@@ -244,14 +253,16 @@ def _propagate(
                     else:
                         p._grad_in = acc + gp
                 gp = acc = None  # so that a leaf can tell it is the only holder of its gradient
+            finished = True  # every node's gradient was handed on and cleared, every leaf unlocked
         finally:
             if mode is not None:
                 reset_switches(mode)
     finally:
-        for node in order:
-            node._grad_in = None
-            if node._opdef is None:
-                _inplace.unlock(node._value)  # backward has read it: edits (an optimizer's) are fine
+        if not finished:  # stopped by an error: drop the partial gradients, unlock every leaf
+            for node in order:
+                node._grad_in = None
+                if node._opdef is None:
+                    _inplace.unlock(node._value)
         GC_PAUSE.__exit__()
     return watch.captured if watch is not None else {}
 

@@ -367,20 +367,23 @@ def primitive(
         attr_names = [p.name for p in attr_params]
         defaults = {p.name: p.default for p in attr_params if p.default is not p.empty}
 
+        known = frozenset(attr_names)
+
         def bind(extra: tuple[Any, ...], attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs and not _TORCH_KEYS.isdisjoint(attrs):
                 attrs = torch_names(name, attrs, attr_names)
-            if len(extra) > len(attr_names):
-                raise TypeError(
-                    f"{name}: takes at most {len(attr_names)} attribute arguments, got {len(extra)}"
-                )
-            unknown = set(attrs) - set(attr_names)
-            if unknown:
-                raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(unknown)}")
-            bound = {**defaults, **dict(zip(attr_names, extra)), **attrs}
-            missing = [n for n in attr_names if n not in bound]
-            if missing:
-                raise TypeError(f"{name}: missing argument(s) {missing}")
+            if not known.issuperset(attrs):
+                raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(set(attrs) - known)}")
+            if extra:
+                if len(extra) > len(attr_names):
+                    raise TypeError(
+                        f"{name}: takes at most {len(attr_names)} attribute arguments, got {len(extra)}"
+                    )
+                bound = {**defaults, **dict(zip(attr_names, extra)), **attrs}
+            else:
+                bound = {**defaults, **attrs}
+            if len(bound) != len(attr_names):
+                raise TypeError(f"{name}: missing argument(s) {[n for n in attr_names if n not in bound]}")
             return bound
 
         if n_inputs is None:
