@@ -36,8 +36,10 @@ def as_array(value: Any) -> np.ndarray:
     """
     if type(value) is np.ndarray:
         return value
+    if isinstance(value, Node):
+        return value.data
     refuse_node_sequence(value, "op input")  # np.asarray would drop the Nodes' graph
-    return value.data if isinstance(value, Node) else np.asarray(value)
+    return np.asarray(value)
 
 
 def holds_node(value: Any) -> bool:

@@ -286,7 +286,10 @@ def apply(opdef: OpDef, args: tuple[Any, ...], attrs: dict[str, Any] | None) -> 
                 if p.requires_grad:
                     requires = True
                     if p._opdef is None and type(p._value) is np.ndarray:
-                        _inplace.lock(p._value, p)  # read-only until a backward has read it
+                        # read-only until a backward has read it (already so: nothing to do, unless
+                        # it was edited since, when locking it again clears the mark)
+                        if p._value.flags.writeable or _inplace.MODIFIED:
+                            _inplace.lock(p._value, p)
         fill(node, value, requires, opdef, parents, attrs, saved, None, frames, False)
     else:
         fill(node, value, False, None, (), None, None, None, frames, False)
