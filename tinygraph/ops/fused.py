@@ -112,7 +112,8 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     # The per-sample arithmetic is in extended precision: logsumexp(x_n) and x[n, t_n] may both be
     # large while ℓ_n is small, and rounding log(s_n) to the logits' precision would cost the loss
     # digits that log_softmax's (x - m) - log Σ exp(x - m) keeps.
-    if not s.size or (s.min() >= info.tiny / info.eps**2 and s.max() < np.inf):  # nan fails both
+    # (ufunc reductions rather than .min()/.max(), whose Python wrappers cost more than a few rows)
+    if not s.size or (np.minimum.reduce(s) >= info.tiny / info.eps**2 and np.maximum.reduce(s) < np.inf):
         lse = np.log(s.astype(np.longdouble))
     else:
         m = logits.max(axis=1, keepdims=True)
@@ -126,7 +127,8 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     if reduction == "none":
         value = losses
     else:  # (the sum divided by N: numpy's mean costs more on a few rows)
-        value = losses.sum() / losses.size if reduction == "mean" else losses.sum()
+        total = np.add.reduce(losses)
+        value = total / losses.size if reduction == "mean" else total
     return np.asarray(value, dtype=logits.dtype), (e, s)
 
 
