@@ -76,7 +76,17 @@ def test_gradients_summed_in_place_equal_the_plain_sum(monkeypatch):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("expr", ["x + x", "x * x + x", "(x + 1) * (x + 1)", "x.sum() + x.sum()"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "x + x",
+        "x * x + x",
+        "(x + 1) * (x + 1)",
+        "x.sum() + x.sum()",
+        "(x * 2 + x * 2) + x * 2 + x",
+        "x + x + x + x",
+    ],
+)
 def test_a_gradient_summed_from_shared_arrays_is_right_and_leaves_them_intact(expr):
     x = tg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
     out = eval(expr)
@@ -94,5 +104,8 @@ def test_a_gradient_summed_from_shared_arrays_is_right_and_leaves_them_intact(ex
         "x * x + x": 2 * xv + 1,
         "(x + 1) * (x + 1)": 2 * (xv + 1),
         "x.sum() + x.sum()": 2 * np.ones_like(xv),
+        # add's rule hands the same array to both inputs: sums over 3+ uses must not write into it
+        "(x * 2 + x * 2) + x * 2 + x": 7 * np.ones_like(xv),
+        "x + x + x + x": 4 * np.ones_like(xv),
     }[expr]
     np.testing.assert_allclose(x.grad, expected, rtol=1e-13)

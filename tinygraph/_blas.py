@@ -37,7 +37,10 @@ def is_transposed_matrix(a: Any) -> bool:
     A layout check only (no value is read), so rules may branch on it on arrays and Nodes alike.
     """
     value = as_array(a)
-    return value.ndim == 2 and value.flags.f_contiguous and not value.flags.c_contiguous
+    if value.ndim != 2:
+        return False
+    flags = value.flags  # (each .flags read makes a new object)
+    return flags.f_contiguous and not flags.c_contiguous
 
 
 def long_product(a: Any, b: Any) -> bool:
