@@ -12,7 +12,14 @@ RNG = np.random.default_rng(7)
 
 @pytest.mark.parametrize(
     ("grad_shape", "shape"),
-    [((16, 128), (128,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 1)), ((5, 4), (1, 4)), ((2, 3, 4), (2, 1, 4))],
+    [
+        ((16, 128), (128,)),
+        ((5,), ()),
+        ((2, 3, 4), (4,)),
+        ((2, 3, 4), (3, 1)),
+        ((5, 4), (1, 4)),
+        ((2, 3, 4), (2, 1, 4)),
+    ],
 )
 def test_the_engines_unbroadcast_equals_sum_to_exactly(grad_shape, shape):
     from tinygraph.autodiff import _unbroadcast_to
