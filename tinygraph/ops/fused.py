@@ -138,11 +138,11 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
         "a = x · W_ihᵀ + h · W_hhᵀ + b   (the weights are passed transposed: Wi = W_ihᵀ, Wh = W_hhᵀ)\n"
         "∂L/∂x = G Wiᵀ,  ∂L/∂h = G Whᵀ,  ∂L/∂Wi = xᵀ G,  ∂L/∂Wh = hᵀ G,  ∂L/∂b = Σ_batch G"
     ),
-    vjp=(
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, xp.transpose(wi)),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, xp.transpose(wh)),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(xp.transpose(x), g),
-        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(xp.transpose(h), g),
+    vjp=(  # (.T: arrays and Nodes both have it, cheaper than the transpose op's dispatch, every step)
+        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, wi.T),
+        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(g, wh.T),
+        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(x.T, g),
+        lambda xp, g, z, x, h, wi, wh, b: xp.matmul(h.T, g),
         lambda xp, g, z, x, h, wi, wh, b: xp.sum(g, axis=0) if b.ndim == 1 else g,
     ),
     fuses="rnn_linear",
@@ -154,7 +154,7 @@ def rnn_affine(x, h, wi, wh, b):
     ``x`` (N, input) and ``h`` (N, hidden) are 2-D; ``wi`` (input, hidden) and ``wh`` (hidden,
     hidden) are the transposed weight matrices; ``b`` broadcasts to (N, hidden).
     """
-    if np.ndim(x) != 2 or np.ndim(h) != 2:
+    if getattr(x, "ndim", 0) != 2 or getattr(h, "ndim", 0) != 2:  # (np.ndim dispatches: slower)
         raise ValueError(
             f"rnn_affine: x and h must be 2-D (batch, features), got shapes {np.shape(x)} and {np.shape(h)}"
         )
