@@ -312,3 +312,29 @@ def test_a_folded_float32_chain_steps_to_the_engines_gradient(browser, tmp_path)
     assert texts == [f"{float(v.data):.4g}" for v in ys[:20]]
     assert not session.errors and not session.requests
     session.close()
+
+
+def test_a_wide_graph_opens_readable_and_fit_shows_all_of_it(browser, tmp_path):
+    # 14 parameters side by side: fitting all of them into the page would shrink the text below
+    # 6 px, so the page opens at a readable scale and "Fit" is the way to the whole picture.
+    params = [tg.tensor(np.full(3, float(i)), requires_grad=True, name=f"weight_{i}") for i in range(14)]
+    loss = params[0] * 1.0
+    for p in params[1:]:
+        loss = loss + p
+    session = open_explorer(browser, tmp_path, tg.explore(loss.sum()))
+    heights = (
+        "Array.from(document.querySelectorAll('svg .tg-box text')).map(t => t.getBoundingClientRect().height)"
+    )
+    assert min(session.page.evaluate(heights)) >= 9, "the first view's box text should be readable"
+    session.page.click("#tg-fit")
+    inside = session.page.evaluate(
+        "(() => { const s = document.querySelector('svg').getBoundingClientRect();"
+        " return Array.from(document.querySelectorAll('svg .tg-box')).every(b => {"
+        " const r = b.getBoundingClientRect();"
+        " return r.left >= s.left - 1 && r.right <= s.right + 1"
+        " && r.top >= s.top - 1 && r.bottom <= s.bottom + 1; }); })()"
+    )
+    assert inside, "after Fit every box should be in view"
+    assert min(session.page.evaluate(heights)) < 9  # (so the first check above could fail)
+    assert session.errors == [] and session.requests == []
+    session.close()

@@ -608,6 +608,17 @@
     S.view.ty = 20;
     applyView();
   }
+  // The first view: the whole graph if it fits at a readable size; otherwise its top-left corner at
+  // the smallest readable scale (box text at 0.85 × 12 px), to pan from. "Fit" always shows it all.
+  var READABLE_SCALE = 0.85;
+  function firstView() {
+    fit();
+    if (S.view.s >= READABLE_SCALE) return;
+    S.view.s = READABLE_SCALE;
+    S.view.tx = 20;
+    S.view.ty = 20;
+    applyView();
+  }
   function search(q) {
     q = String(q || "").trim().toLowerCase();
     if (!q) { S.matches = []; updateToolbar(); return null; }
@@ -772,7 +783,7 @@
   $("tg-reset").addEventListener("click", function () { reset(); });
   $("tg-play").addEventListener("click", function () { play(); });
   $("tg-fit").addEventListener("click", function () { fit(); });
-  $("tg-collapse").addEventListener("click", function () { S.opened.clear(); render(); fit(); });
+  $("tg-collapse").addEventListener("click", function () { S.opened.clear(); render(); firstView(); });
   $("tg-search").addEventListener("keydown", function (ev) { if (ev.key === "Enter") search(ev.target.value); });
   var drag = null;
   svg.addEventListener("mousedown", function (ev) { drag = [ev.clientX, ev.clientY, S.view.tx, S.view.ty]; });
@@ -812,7 +823,7 @@
   };
   var T2 = performance.now();
   render();
-  fit();
+  firstView();
   window.tinygraphExplorer.timing = { parse: T1 - T0, setup: T2 - T1, render: performance.now() - T2 };
   h("p", "tg-muted", "Click a box to open it (a cluster's title closes it), a node for its values, a parameter for its chain rule. Next / Play step through backward in the engine's order.", panel);
 })();
