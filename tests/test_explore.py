@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from test_render import chain_expression
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -28,16 +29,8 @@ PWNED = "</script><script>window.pwned=1</script>"
 
 # ---------------------------------------------------------------- graphs shared with the browser tests
 def three_blocks():
-    """o3 = w2 · tanh(w1 · x), the lecture's three chained blocks; returns (o3, w1, w2)."""
-    x = tg.tensor(0.5, dtype=np.float64, name="x")
-    w1 = tg.tensor(1.5, dtype=np.float64, requires_grad=True, name="w1")
-    w2 = tg.tensor(-2.0, dtype=np.float64, requires_grad=True, name="w2")
-    o1 = w1 * x
-    o1.name = "o1"
-    o2 = tg.tanh(o1)
-    o2.name = "o2"
-    o3 = w2 * o2
-    o3.name = "o3"
+    """o3 = w2 · tanh(w1 · x), the lecture's three chained blocks (test_render's); returns (o3, w1, w2)."""
+    _x, w1, w2, _o1, _o2, o3 = chain_expression()
     return o3, w1, w2
 
 
