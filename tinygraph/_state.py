@@ -135,12 +135,12 @@ def is_grad_enabled() -> bool:
 
 
 def set_switch(switch: str, value: Any) -> contextvars.Token[Switches]:
-    """Set the switch ``STATE.<switch>`` to ``value`` in this thread; ``_SWITCHES.reset(token)``
+    """Set the switch ``STATE.<switch>`` to ``value`` in this thread; ``reset_switches(token)``
     restores it. The primitive under the context managers below (and backward's pass)."""
     return _SWITCHES.set(_SWITCHES.get().replace(**{switch: value}))
 
 
-#: Undo a :func:`set_switch`: ``reset_switches(token)``.
+#: Undo a :func:`set_switch`, or leave a call entered with :func:`_push_scope`.
 reset_switches: Callable[[contextvars.Token[Switches]], None] = _SWITCHES.reset
 
 
@@ -171,9 +171,6 @@ class _Switched(contextlib.ContextDecorator):
         reset_switches(token)
 
 
-_switched = _Switched
-
-
 def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager[None]:
     """Context manager that turns graph recording on or off inside its block (this thread only).
 
@@ -184,7 +181,7 @@ def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager[None]:
     """
     if not isinstance(enabled, (bool, np.bool_)):
         raise TypeError(f"set_grad_enabled: expects True or False, got {type(enabled).__name__} {enabled!r}")
-    return _switched("grad_enabled", bool(enabled))
+    return _Switched("grad_enabled", bool(enabled))
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
@@ -206,7 +203,7 @@ def detect_anomaly() -> contextlib.AbstractContextManager[None]:
     The first op that produces a non-finite value raises :class:`~tinygraph.errors.AnomalyError`
     naming the op, the composite it ran inside, and the input shapes.
     """
-    return _switched("anomaly", True)
+    return _Switched("anomaly", True)
 
 
 def decompose() -> contextlib.AbstractContextManager[None]:
@@ -229,12 +226,12 @@ def decompose() -> contextlib.AbstractContextManager[None]:
     ...     F.cross_entropy(x, np.array([0, 2])).scope_path
     'cross_entropy > nll_loss'
     """
-    return _switched("decompose", True)
+    return _Switched("decompose", True)
 
 
 def within(frames: tuple[ScopeFrame, ...] | None) -> contextlib.AbstractContextManager[None]:
     """Record the block's nodes as if made inside the composite calls ``frames`` (outermost first)."""
-    return _switched("scope", frames or None)
+    return _Switched("scope", frames or None)
 
 
 def _push_scope(name: str, kind: str = "composite") -> tuple[ScopeFrame, contextvars.Token[Switches]]:
@@ -244,10 +241,6 @@ def _push_scope(name: str, kind: str = "composite") -> tuple[ScopeFrame, context
     switches = _SWITCHES.get()
     previous = switches.scope
     return frame, _SWITCHES.set(switches.with_scope((frame,) if previous is None else previous + (frame,)))
-
-
-#: Leave a call entered with :func:`_push_scope`: ``_pop_scope(token)``.
-_pop_scope: Callable[[contextvars.Token[Switches]], None] = _SWITCHES.reset
 
 
 def composite_frames(frames: tuple[ScopeFrame, ...] | None) -> tuple[ScopeFrame, ...] | None:
@@ -271,7 +264,7 @@ def scope(name: str) -> Iterator[ScopeFrame]:
     try:
         yield frame
     finally:
-        _SWITCHES.reset(token)
+        reset_switches(token)
 
 
 def scope_path(frames: tuple[ScopeFrame, ...] | None, modules: bool = False) -> str:
@@ -294,7 +287,7 @@ def in_scope(name: str) -> Callable[[F], F]:
             try:
                 return fn(*args, **kwargs)
             finally:
-                _SWITCHES.reset(token)
+                reset_switches(token)
 
         return wrapper  # type: ignore[return-value]
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygraph._state import _pop_scope, _push_scope
+from tinygraph._state import _push_scope, reset_switches
 from tinygraph.node import Node, as_array
 
 
@@ -179,7 +179,7 @@ class Module:
         try:
             return self.forward(*args, **kwargs)
         finally:
-            _pop_scope(token)
+            reset_switches(token)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
