@@ -599,26 +599,25 @@
     S.view.ty = Hh / 2 - (r.y + r.h / 2) * S.view.s;
     applyView();
   }
-  function fit() {
+  // "Fit" shows the whole graph, however small; the first view (and "Collapse all") never goes below
+  // a readable scale (box text at 0.85 × 12 px): a graph too wide for it opens at its top-left corner.
+  var READABLE_SCALE = 0.85;
+  function fitView(minScale) {
     var L = S.layout;
     var W = svg.clientWidth || 800, Hh = svg.clientHeight || 600;
-    var s = Math.min(1.2, (W - 40) / Math.max(L.w, 1), (Hh - 40) / Math.max(L.h, 1));
-    S.view.s = Math.max(0.05, s);
-    S.view.tx = (W - L.w * S.view.s) / 2;
+    var s = Math.max(0.05, Math.min(1.2, (W - 40) / Math.max(L.w, 1), (Hh - 40) / Math.max(L.h, 1)));
+    if (s < minScale) {
+      S.view.s = minScale;
+      S.view.tx = 20;
+    } else {
+      S.view.s = s;
+      S.view.tx = (W - L.w * s) / 2;
+    }
     S.view.ty = 20;
     applyView();
   }
-  // The first view: the whole graph if it fits at a readable size; otherwise its top-left corner at
-  // the smallest readable scale (box text at 0.85 × 12 px), to pan from. "Fit" always shows it all.
-  var READABLE_SCALE = 0.85;
-  function firstView() {
-    fit();
-    if (S.view.s >= READABLE_SCALE) return;
-    S.view.s = READABLE_SCALE;
-    S.view.tx = 20;
-    S.view.ty = 20;
-    applyView();
-  }
+  function fit() { fitView(0); }
+  function firstView() { fitView(READABLE_SCALE); }
   function search(q) {
     q = String(q || "").trim().toLowerCase();
     if (!q) { S.matches = []; updateToolbar(); return null; }
