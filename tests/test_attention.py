@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_compare import grads_match
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -13,19 +14,6 @@ from tinygraph import nn
 from tinygraph.errors import OpError
 
 RNG = np.random.default_rng(21)
-
-
-def _grads_match(outs, touts, leaves, tleaves, torch):
-    loss = tloss = 0.0
-    for o, t in zip(outs, touts):
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-9, atol=1e-12)
-        r = RNG.normal(size=o.shape)
-        loss = loss + (o * r).sum()
-        tloss = tloss + (t * torch.tensor(r)).sum()
-    loss.backward()
-    tloss.backward()
-    for a, b in zip(leaves, tleaves):
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.torch
@@ -49,7 +37,7 @@ def test_sdpa_matches_torch(kwargs):
     tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     out = F.scaled_dot_product_attention(*ours, **kwargs)
     tout = torch.nn.functional.scaled_dot_product_attention(*theirs, **tkw)
-    _grads_match([out], [tout], ours, theirs, torch)
+    grads_match([out], [tout], ours, theirs, torch, RNG)
 
 
 @pytest.mark.torch
@@ -76,7 +64,7 @@ def test_multihead_attention_matches_torch(batch_first):
         tout, tw = theirs(*ts, **tkw)
         params = [p for _, p in ours.named_parameters()]
         tparams = [p for _, p in theirs.named_parameters()]
-        _grads_match([out, w], [tout, tw], xs + params, ts + tparams, torch)
+        grads_match([out, w], [tout, tw], xs + params, ts + tparams, torch, RNG)
 
 
 @pytest.mark.torch

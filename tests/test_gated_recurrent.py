@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_compare import grads_match
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -38,17 +39,7 @@ def _compare(ours, theirs, x, state=None):
     for o, t in zip(_flat(out), _flat(tout)):
         outs += _flat(o)
         touts += _flat(t)
-    loss, tloss = 0.0, 0.0
-    for o, t in zip(outs, touts):
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-9, atol=1e-12)
-        r = RNG.normal(size=o.shape)
-        loss = loss + (o * r).sum()
-        tloss = tloss + (t * torch.tensor(r)).sum()
-    loss.backward()
-    tloss.backward()
-    np.testing.assert_allclose(xn.grad, xt.grad.numpy(), rtol=1e-8, atol=1e-12)
-    for a, b in zip(sn, st):
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-8, atol=1e-12)
+    grads_match(outs, touts, [xn, *sn], [xt, *st], torch, RNG)
     params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad, params[name].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name)
