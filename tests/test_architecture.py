@@ -166,7 +166,7 @@ LAYERS = [
         "tinygraph._inputs",
     ),
     ("tinygraph.node",),
-    ("tinygraph.registry", "tinygraph._blas"),
+    ("tinygraph.registry", "tinygraph._blas", "tinygraph._im2col"),
     ("tinygraph.ops",),
     ("tinygraph.autodiff", "tinygraph.numpy_functions"),
     ("tinygraph.functional",),
@@ -273,7 +273,12 @@ def test_every_fused_primitive_names_a_registered_composite():
     from tinygraph.registry import REGISTRY
 
     fused = {name: op.fuses for name, op in REGISTRY.items() if op.fuses is not None}
-    assert fused == {"affine": "linear", "softmax_cross_entropy": "cross_entropy", "rnn_affine": "rnn_linear"}
+    assert fused == {
+        "affine": "linear",
+        "softmax_cross_entropy": "cross_entropy",
+        "rnn_affine": "rnn_linear",
+        "conv2d_gemm": "conv2d",
+    }
     for name, composite in fused.items():
         assert REGISTRY[name].array_fn.__module__ == "tinygraph.ops.fused"
         assert REGISTRY[composite].kind == "composite"

@@ -184,9 +184,12 @@ def test_conv2d_records_one_composite_call_and_keeps_float32():
     w = tg.randn(4, 3, 3, 3, requires_grad=True)
     b = tg.zeros(4, requires_grad=True)
     y = F.conv2d(x, w, b, padding=1)
-    assert y.dtype == np.float32 and y.op == "add"
+    assert y.dtype == np.float32 and y.op == "conv2d_gemm"  # the fused form (stride 1, one group)
     assert y.scope_path == "conv2d"
-    ops = {n.op for n in tg.toposort([y], only_requires_grad=False) if n.op}
+    with tg.decompose():
+        y_def = F.conv2d(x, w, b, padding=1)
+    assert y_def.dtype == np.float32 and y_def.op == "add" and y_def.scope_path == "conv2d"
+    ops = {n.op for n in tg.toposort([y_def], only_requires_grad=False) if n.op}
     assert {"pad", "sliding_window", "matmul"} <= ops
     y.sum().backward()
     assert w.grad.dtype == np.float32 and b.grad.dtype == np.float32

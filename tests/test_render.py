@@ -226,7 +226,11 @@ def test_opened_fused_call_carries_the_same_values_and_gradients():
     np.testing.assert_allclose(opened.data, loss.data, rtol=1e-6)
     trace = tg.trace_backward([opened])
     np.testing.assert_allclose(trace["nodes"][id(kernel)], kernel.grad, rtol=1e-5, atol=1e-7)
-    assert open_fused([loss], {"conv2d"}, "test") == ([loss], {})  # cross_entropy stays closed
+    (conv_opened,), _ = open_fused([loss], {"conv2d"}, "test")  # only the conv2d call opens
+    ops = {n.op for n in tg.toposort([conv_opened], only_requires_grad=False)}
+    assert conv_opened.op == "softmax_cross_entropy" and "conv2d_gemm" not in ops
+    assert {"sliding_window", "matmul"} <= ops
+    assert open_fused([loss], {"linear"}, "test") == ([loss], {})  # no linear call: nothing opens
 
 
 def test_backward_view_labels_edges_with_traced_gradients_and_leaves_with_grad():

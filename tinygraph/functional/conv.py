@@ -19,10 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, ntuple
 from tinygraph.node import Node
 from tinygraph.ops import getitem, matmul, pad, reshape, sliding_window, transpose
+from tinygraph.ops.fused import conv2d_gemm
+from tinygraph.ops.window import conv_padding
 from tinygraph.registry import Sample, composite
 
 IntOrTuple = int | tuple[int, ...]
@@ -38,19 +41,17 @@ def _padding_pairs(
 ) -> tuple[tuple[int, int], ...]:
     """``padding`` (an int, a tuple, ``"valid"`` or ``"same"``) as (before, after) pairs per spatial axis.
 
-    ``"same"`` pads a total of ``dilation·(kernel - 1)`` per axis, the extra one at the end when it
-    is odd, as PyTorch; it needs stride 1.
+    ``"same"`` needs stride 1 (:func:`tinygraph.ops.window.conv_padding` gives the pairs).
     """
     if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * nd
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise OpError(f"{op}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-            return tuple((t // 2, t - t // 2) for t in totals)
-        raise OpError(f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}")
-    return tuple((p, p) for p in ntuple(padding, nd, "padding", op, minimum=0))
+        if padding not in ("valid", "same"):
+            raise OpError(
+                f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}"
+            )
+        if padding == "same" and any(s != 1 for s in stride):
+            raise OpError(f"{op}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+        return conv_padding(padding, kernel, dilation)
+    return conv_padding(ntuple(padding, nd, "padding", op, minimum=0), kernel, dilation)
 
 
 def _check_groups(op: str, groups: Any, c_in: int, c_out: int) -> int:
@@ -114,6 +115,10 @@ def _convolution(
                 f"{op}: bias of shape {b.shape} does not match the {c_out} output channels "
                 f"of weight {w.shape}"
             )
+    if op == "conv2d" and groups == 1 and stride == (1, 1) and not STATE.decompose:
+        # the fused form: the same windows and product over flattened image planes (ops/fused.py)
+        given = padding if isinstance(padding, str) else tuple(lo for lo, _ in pads)
+        return conv2d_gemm((x, w) if b is None else (x, w, b), padding=given, dilation=dilation)
     if any(lo or hi for lo, hi in pads):
         x = pad(x, ((0, 0), (0, 0)) + pads)
     windows = sliding_window(x, kernel, stride, dilation)  # (N, C, *O, *K), a view

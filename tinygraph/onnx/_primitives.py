@@ -18,6 +18,7 @@ from tinygraph.node import Node
 from tinygraph.onnx._builder import Builder, OnnxExportError, onnx_dtype
 from tinygraph.ops.axes import normalize_axes, sum_to_axes
 from tinygraph.ops.shape import pad_pairs
+from tinygraph.ops.window import conv_padding
 
 Mapping = Callable[[Builder, Node], None]
 PRIMITIVES: dict[str, Mapping] = {}
@@ -292,6 +293,17 @@ def rnn_affine(b: Builder, node: Node) -> None:
         b.emit("Identity", node, [total])
     else:
         b.emit("Add", node, [total, b.value(bias, dtype)])
+
+
+@maps("conv2d_gemm")
+def conv2d_gemm(b: Builder, node: Node) -> None:
+    """Conv (stride 1, one group), the padding as explicit (possibly uneven, for "same") pads."""
+    w = node.parents[1]
+    dilation = list(attr(node, "dilation", (1, 1)))
+    pairs = conv_padding(attr(node, "padding", (0, 0)), tuple(w.shape[2:]), tuple(dilation))
+    inputs = [b.value(p, node.dtype) for p in node.parents]
+    pads = [lo for lo, _ in pairs] + [hi for _, hi in pairs]
+    b.emit("Conv", node, inputs, kernel_shape=list(w.shape[2:]), dilations=dilation, pads=pads)
 
 
 @maps("softmax_cross_entropy")

@@ -33,7 +33,7 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
-from tinygraph.ops.fused import affine, rnn_affine, softmax_cross_entropy
+from tinygraph.ops.fused import affine, conv2d_gemm, rnn_affine, softmax_cross_entropy
 from tinygraph.ops.linalg import matmul
 from tinygraph.ops.reductions import max, mean, min, sum
 from tinygraph.ops.shape import (
@@ -90,7 +90,7 @@ from tinygraph.registry import ARRAY, GRAPH, accept_torch_names
 
 __all__ = [
     "ARRAY", "GRAPH",
-    "abs", "add", "affine", "astype", "broadcast_to", "concatenate", "div", "equal", "exp",
+    "abs", "add", "affine", "astype", "broadcast_to", "concatenate", "conv2d_gemm", "div", "equal", "exp",
     "expand_dims", "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal",
     "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad",
     "pow", "relu", "reshape", "rnn_affine", "scatter_add", "sigmoid", "sign", "sliding_window",

@@ -13,13 +13,17 @@ the composite's call record the definition instead. ``docs/performance.md`` has 
 - ``rnn_affine`` fuses ``rnn_linear``, an Elman step's ``x·W_ihᵀ + h·W_hhᵀ + b``: two matmuls and
   two adds in one node, which an unrolled sequence makes once per step (fusing halves the nodes the
   backward walks through: about 20% faster for a 50-step sequence).
+- ``conv2d_gemm`` fuses ``conv2d`` with stride 1 and one group: im2col, one matrix product and the
+  bias in one node, with its windows laid out over flattened image planes (``tinygraph/_im2col.py``)
+  so that every copy and every addition of the fold runs over whole image rows.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygraph import _blas
+from tinygraph import _blas, _im2col
+from tinygraph.ops.window import conv_padding, window_geometry
 from tinygraph.registry import Sample, primitive
 
 _LABELS = np.array([1, 0, 3])
@@ -159,3 +163,115 @@ def rnn_affine(x, h, wi, wh, b):
             f"rnn_affine: x and h must be 2-D (batch, features), got shapes {np.shape(x)} and {np.shape(h)}"
         )
     return _blas.matmul_rows(x, wi) + _blas.matmul_rows(h, wh) + b
+
+
+class _ConvSaved:
+    """What ``conv2d_gemm`` keeps for its backward: the wide columns, and the wide output gradient
+    its first rule made, for the second (both products read it; one copy per pass)."""
+
+    __slots__ = ("columns", "wide")
+
+    def __init__(self, columns: np.ndarray) -> None:
+        self.columns = columns
+        self.wide: tuple[np.ndarray, np.ndarray] | None = None  # (g, g in the wide layout)
+
+    def wide_gradient(self, g: np.ndarray, geo: _im2col.Geometry, keep: bool) -> np.ndarray:
+        """``g`` in the products' wide layout, made once per ``g``; kept for the next rule if ``keep``."""
+        memo = self.wide  # (one read: another thread's pass may replace it)
+        if memo is not None and memo[0] is g:
+            wide = memo[1]
+        else:
+            wide = _im2col.wide_gradient(g, geo)
+        self.wide = (g, wide) if keep else None
+        return wide
+
+
+def _conv_definition_columns(xp, x, pads, kernel, dilation):
+    """im2col as ``conv2d``'s primitives compute it: ``(C·KH·KW, N·OH·OW)`` and the padded shape."""
+    if any(lo or hi for lo, hi in pads):
+        x = xp.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    windows = xp.sliding_window(x, kernel, (1, 1), dilation)  # (N, C, OH, OW, KH, KW)
+    n, c, oh, ow = windows.shape[:4]
+    rows = c * kernel[0] * kernel[1]
+    return xp.reshape(xp.transpose(windows, (1, 4, 5, 0, 2, 3)), (rows, n * oh * ow)), x.shape
+
+
+def _conv2d_gemm_vjp(xp, g, z, *inputs, padding, dilation, index, saved):
+    x, w = inputs[0], inputs[1]
+    if index == 2:  # the bias: ∂L/∂b = Σ_{n,i,j} G
+        return xp.sum(g, axis=(0, 2, 3))
+    o, kernel = w.shape[0], tuple(w.shape[2:])
+    pads = conv_padding(padding, kernel, dilation)
+    if saved is None:  # create_graph: the backward of the primitives' definition, recorded
+        n, oh, ow = g.shape[0], g.shape[2], g.shape[3]
+        g_rows = xp.reshape(xp.transpose(g, (1, 0, 2, 3)), (o, n * oh * ow))
+        w_rows = xp.reshape(w, (o, -1))
+        if index == 1:
+            cols, _ = _conv_definition_columns(xp, x, pads, kernel, dilation)
+            return xp.reshape(xp.matmul(g_rows, xp.transpose(cols)), w.shape)
+        d_cols = xp.matmul(xp.transpose(w_rows), g_rows)
+        c = x.shape[1]
+        d_windows = xp.transpose(xp.reshape(d_cols, (c, *kernel, n, oh, ow)), (3, 0, 4, 5, 1, 2))
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+        dx = xp.fold(d_windows, x.shape[:2] + padded, kernel, (1, 1), dilation)
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pads))
+        return xp.getitem(dx, (slice(None), slice(None)) + crop)
+    geo = _im2col.geometry(x.shape, kernel, pads, dilation)
+    w_rows = w.reshape(o, -1)
+    wide = saved.wide_gradient(g, geo, keep=index == 0)
+    if index == 0:  # ∂L/∂x = fold(Wᵀ G)
+        return _im2col.fold(_blas.matmul(w_rows.T, wide), geo)
+    # ∂L/∂W = G · columnsᵀ (the wrap columns of G are zeros)
+    return _blas.product(np, wide, saved.columns, like=w_rows, b_t=True).reshape(w.shape)
+
+
+@primitive(
+    "conv2d_gemm",
+    formula=(
+        "y[n, o, i, j] = b[o] + Σ_c Σ_{u,v} W[o, c, u, v] · x_pad[n, c, i + u·d_h, j + v·d_w]   (stride 1)\n"
+        "∂L/∂x = fold(Wᵀ G),  ∂L/∂W = G · im2col(x)ᵀ,  ∂L/∂b = Σ_{n,i,j} G"
+    ),
+    variadic_vjp=_conv2d_gemm_vjp,
+    saves=True,
+    fuses="conv2d",
+    samples=(
+        Sample((2, 2, 4, 5), (3, 2, 3, 3), (3,), padding=(1, 1), dilation=(1, 1)),
+        Sample((1, 2, 6, 5), (2, 2, 2, 3), padding=(1, 0), dilation=(1, 2)),
+        Sample((2, 3, 4, 3), (2, 3, 2, 2), (2,), padding="same", dilation=(1, 1)),
+        Sample((1, 1, 3, 4), (2, 1, 3, 4), padding="valid", dilation=(1, 1)),
+    ),
+)
+def conv2d_gemm(*inputs, padding=(0, 0), dilation=(1, 1)):
+    """``conv2d`` with stride 1 and one group in one op: x (N, C, H, W), w (O, C, KH, KW), optional b (O,).
+
+    The fused form of :func:`~tinygraph.functional.conv2d` (same arguments): one matrix product of
+    the filters with the windows gathered over flattened, zero-padded image planes
+    (:mod:`tinygraph._im2col`); the bias is added to the product in place. ``padding`` is
+    ``"valid"``, ``"same"`` or one int per spatial axis (zeros on both sides).
+    """
+    if len(inputs) not in (2, 3):
+        raise ValueError(
+            f"conv2d_gemm: takes an input, a weight and optionally a bias, got {len(inputs)} inputs"
+        )
+    x, w = np.asarray(inputs[0]), np.asarray(inputs[1])
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"conv2d_gemm: expects an input (N, C, H, W) and a weight (C_out, C, KH, KW) with the same C, "
+            f"got shapes {x.shape} and {w.shape}"
+        )
+    kernel = (w.shape[2], w.shape[3])
+    pads = conv_padding(padding, kernel, dilation)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    window_geometry("conv2d_gemm", padded, kernel, (1, 1), dilation)
+    geo = _im2col.geometry(x.shape, kernel, pads, dilation)
+    cols = _im2col.columns(x, geo)
+    product = _blas.matmul(w.reshape(w.shape[0], -1), cols)  # (O, N·OH·Wp)
+    if len(inputs) == 3:
+        b = np.asarray(inputs[2])
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"conv2d_gemm: bias of shape {b.shape} does not match weight {w.shape}")
+        if product.dtype == np.result_type(product, b):
+            product += b[:, None]
+        else:
+            product = product + b[:, None]
+    return _im2col.output(product, geo), _ConvSaved(cols)

@@ -53,6 +53,23 @@ def window_geometry(
     return tuple(out)
 
 
+def conv_padding(
+    padding: str | tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """A convolution's zero padding as (before, after) pairs, one per spatial axis.
+
+    ``padding`` is ``"valid"`` (none), ``"same"`` (a total of ``dilation·(kernel - 1)`` per axis,
+    the extra one at the end when it is odd, as PyTorch; for stride 1 the output keeps the input's
+    size) or one int per axis (that many zeros on both sides). Arguments are already checked.
+    """
+    if padding == "valid":
+        return ((0, 0),) * len(kernel)
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((int(p), int(p)) for p in padding)
+
+
 @primitive(
     "sliding_window",
     formula=(
