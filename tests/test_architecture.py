@@ -278,6 +278,7 @@ def test_every_fused_primitive_names_a_registered_composite():
         "softmax_cross_entropy": "cross_entropy",
         "rnn_affine": "rnn_linear",
         "conv2d_gemm": "conv2d",
+        "window_max": "max_pool2d",
     }
     for name, composite in fused.items():
         assert REGISTRY[name].array_fn.__module__ == "tinygraph.ops.fused"

@@ -16,8 +16,9 @@ row's start ("wrap" columns: their products are computed and dropped). So
 - im2col copies and fold adds whole image rows of ``OH·Wp`` values (1,088 for 32×32), not rows of
   ``OW``;
 - the products are ``Wp / OW`` wider (6% for a 3×3 kernel on 32×32);
-- the output is a view that skips the wrap columns, and the output gradient is written into the
-  same wide layout with zeros in the wrap columns, so the wrap columns add nothing to any gradient.
+- the output is copied out without the wrap columns (the bias added on the way), and the output
+  gradient is written into the same wide layout with zeros in the wrap columns, so the wrap
+  columns add nothing to any gradient.
 
 Layout (C input channels, N images, O filters, K = KH·KW offsets, L = OH·Wp)::
 
@@ -118,10 +119,20 @@ def columns(x: np.ndarray, geo: Geometry) -> np.ndarray:
     return out
 
 
-def output(product: np.ndarray, geo: Geometry) -> np.ndarray:
-    """The (N, O, OH, OW) view of a wide product (O, N·OH·Wp) that skips its wrap columns."""
-    wide = product.reshape(product.shape[0], geo.n, geo.oh, geo.wp)
-    return wide[:, :, :, : geo.ow].transpose(1, 0, 2, 3)
+def output(product: np.ndarray, geo: Geometry, bias: np.ndarray | None) -> np.ndarray:
+    """The output (N, O, OH, OW) of a wide product (O, N·OH·Wp): its wrap columns dropped, plus ``bias``.
+
+    A new C-contiguous array, the bias added on the way (one pass either way). Returning a view
+    of the product instead would make every elementwise op after the convolution read rows of
+    ``OW`` values: ``relu`` of LeNet's first layer's output took 178 µs on the view, 109 µs on a
+    contiguous array (plus 64 µs for this copy).
+    """
+    o = product.shape[0]
+    view = product.reshape(o, geo.n, geo.oh, geo.wp)[:, :, :, : geo.ow].transpose(1, 0, 2, 3)
+    if bias is None:
+        return np.ascontiguousarray(view)
+    out = np.empty((geo.n, o, geo.oh, geo.ow), np.result_type(product, bias))
+    return np.add(view, bias.reshape(1, o, 1, 1), out=out)
 
 
 def wide_gradient(g: np.ndarray, geo: Geometry) -> np.ndarray:

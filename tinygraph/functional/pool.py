@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, check_flag, check_ndim, ntuple
 from tinygraph.node import Node
@@ -33,6 +34,7 @@ from tinygraph.ops import (
     transpose,
     where,
 )
+from tinygraph.ops.fused import window_max
 from tinygraph.registry import Sample, composite, constant
 
 IntOrPair = int | tuple[int, int]
@@ -211,6 +213,9 @@ def max_pool2d(
         op, x, kernel_size, stride, padding, dilation, ceil_mode
     )
     return_indices = check_flag(op, "return_indices", return_indices)
+    if widths == _NO_PAD and not return_indices and not STATE.decompose:
+        # the fused form: the max of the kernel's strided views, no stack of windows (ops/fused.py)
+        return window_max(x, kernel_size=kernel, stride=stride, dilation=dilation)
     width = x.shape[-1]
     inside = None
     if widths != _NO_PAD:

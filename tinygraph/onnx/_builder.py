@@ -8,7 +8,7 @@ dotted names (``conv1.weight``), constants as initializers, op-made nodes a name
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -213,3 +213,15 @@ class Builder:
                 )
             pending = rest
         return order
+
+
+def on_batch(b: Builder, x: Node, out: Node, spatial: int, build: Callable[[str, str], str]) -> None:
+    """Emit ``build(input, output)`` (ONNX pooling wants a batch axis) so that it computes ``out``.
+
+    An input without a batch axis, (C, H, W), is given one first and loses it after.
+    """
+    if x.ndim == spatial + 2:
+        build(b.value(x), b.name_of(out))
+        return
+    result = build(b.axes_op("Unsqueeze", b.value(x), [0]), b.fresh("pooled"))
+    b.axes_op("Squeeze", result, [0], b.name_of(out))

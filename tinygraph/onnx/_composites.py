@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.onnx._builder import Builder, OnnxExportError
+from tinygraph.onnx._builder import Builder, OnnxExportError, on_batch
 from tinygraph.onnx._trace import Call
 from tinygraph.ops.axes import normalize_axes
 from tinygraph.ops.shape import pad_pairs
@@ -51,18 +51,6 @@ def _spatial_pads(call: Call, window: Node, nd: int) -> tuple[Node, list[int]]:
         pairs = pad_pairs(source.attrs["pad_width"], source.parents[0].ndim)[-nd:]
         return source.parents[0], [p[0] for p in pairs] + [p[1] for p in pairs]
     return source, [0] * (2 * nd)
-
-
-def _on_batch(b: Builder, x: Node, out: Node, spatial: int, build: Callable[[str, str], str]) -> None:
-    """Emit ``build(input, output)`` (ONNX pooling wants a batch axis) so that it computes ``out``.
-
-    An input without a batch axis, (C, H, W), is given one first and loses it after.
-    """
-    if x.ndim == spatial + 2:
-        build(b.value(x), b.name_of(out))
-        return
-    result = build(b.axes_op("Unsqueeze", b.value(x), [0]), b.fresh("pooled"))
-    b.axes_op("Squeeze", result, [0], b.name_of(out))
 
 
 @maps("conv1d", "conv2d")
@@ -115,7 +103,7 @@ def max_pool2d(b: Builder, call: Call) -> bool:
         "dilations": list(window.attrs["dilation"]),
         "pads": pads,
     }
-    _on_batch(b, x, call.outputs[0], 2, lambda value, output: b.op("MaxPool", [value], output, **options))
+    on_batch(b, x, call.outputs[0], 2, lambda value, output: b.op("MaxPool", [value], output, **options))
     return True
 
 
@@ -151,7 +139,7 @@ def avg_pool2d(b: Builder, call: Call) -> bool:
 
     else:
         return False
-    _on_batch(b, x, out, 2, build)
+    on_batch(b, x, out, 2, build)
     return True
 
 
@@ -176,7 +164,7 @@ def adaptive_avg_pool2d(b: Builder, call: Call) -> bool:
             return b.op("GlobalAveragePool", [value], output)
         return b.op("AveragePool", [value], output, kernel_shape=kernel, strides=kernel)
 
-    _on_batch(b, x, out, 2, build)
+    on_batch(b, x, out, 2, build)
     return True
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.onnx._builder import Builder, OnnxExportError, onnx_dtype
+from tinygraph.onnx._builder import Builder, OnnxExportError, on_batch, onnx_dtype
 from tinygraph.ops.axes import normalize_axes, sum_to_axes
 from tinygraph.ops.shape import pad_pairs
 from tinygraph.ops.window import conv_padding
@@ -304,6 +304,18 @@ def conv2d_gemm(b: Builder, node: Node) -> None:
     inputs = [b.value(p, node.dtype) for p in node.parents]
     pads = [lo for lo, _ in pairs] + [hi for _, hi in pairs]
     b.emit("Conv", node, inputs, kernel_shape=list(w.shape[2:]), dilations=dilation, pads=pads)
+
+
+@maps("window_max")
+def window_max(b: Builder, node: Node) -> None:
+    """MaxPool (no padding); an input without a batch axis is given one for it."""
+    (x,) = node.parents
+    options = {
+        "kernel_shape": list(attr(node, "kernel_size")),
+        "strides": list(attr(node, "stride")),
+        "dilations": list(attr(node, "dilation")),
+    }
+    on_batch(b, x, node, 2, lambda value, output: b.op("MaxPool", [value], output, **options))
 
 
 @maps("softmax_cross_entropy")

@@ -33,7 +33,7 @@ from tinygraph.ops.elementwise import (
     tanh,
     where,
 )
-from tinygraph.ops.fused import affine, conv2d_gemm, rnn_affine, softmax_cross_entropy
+from tinygraph.ops.fused import affine, conv2d_gemm, rnn_affine, softmax_cross_entropy, window_max
 from tinygraph.ops.linalg import matmul
 from tinygraph.ops.reductions import max, mean, min, sum
 from tinygraph.ops.shape import (
@@ -95,7 +95,7 @@ __all__ = [
     "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad",
     "pow", "relu", "reshape", "rnn_affine", "scatter_add", "sigmoid", "sign", "sliding_window",
     "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh",
-    "transpose", "where",
+    "transpose", "where", "window_max",
 ]  # fmt: skip
 
 # numpy ufunc name -> tinygraph op, for Node.__array_ufunc__ (``np.ones(3) + node``, ``np.exp(node)``).

@@ -13,6 +13,10 @@ the composite's call record the definition instead. ``docs/performance.md`` has 
 - ``rnn_affine`` fuses ``rnn_linear``, an Elman step's ``x·W_ihᵀ + h·W_hhᵀ + b``: two matmuls and
   two adds in one node, which an unrolled sequence makes once per step (fusing halves the nodes the
   backward walks through: about 20% faster for a 50-step sequence).
+- ``window_max`` fuses ``max_pool2d`` without padding: the max of the kernel's strided views of the
+  input, taken pairwise, and a backward that writes each view's share of the gradient straight
+  into place, where the definition copies the windows into a stack, reduces it, and folds the
+  gradient back from a stack.
 - ``conv2d_gemm`` fuses ``conv2d`` with stride 1 and one group: im2col, one matrix product and the
   bias in one node, with its windows laid out over flattened image planes (``tinygraph/_im2col.py``)
   so that every copy and every addition of the fold runs over whole image rows.
@@ -20,11 +24,14 @@ the composite's call record the definition instead. ``docs/performance.md`` has 
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 
 from tinygraph import _blas, _im2col
-from tinygraph.ops.window import conv_padding, window_geometry
-from tinygraph.registry import Sample, primitive
+from tinygraph.ops.window import conv_padding, window_cover, window_geometry, window_offsets
+from tinygraph.registry import GRAPH, Sample, primitive
 
 _LABELS = np.array([1, 0, 3])
 
@@ -246,8 +253,8 @@ def conv2d_gemm(*inputs, padding=(0, 0), dilation=(1, 1)):
 
     The fused form of :func:`~tinygraph.functional.conv2d` (same arguments): one matrix product of
     the filters with the windows gathered over flattened, zero-padded image planes
-    (:mod:`tinygraph._im2col`); the bias is added to the product in place. ``padding`` is
-    ``"valid"``, ``"same"`` or one int per spatial axis (zeros on both sides).
+    (:mod:`tinygraph._im2col`); the bias is added as the output is copied out of the product.
+    ``padding`` is ``"valid"``, ``"same"`` or one int per spatial axis (zeros on both sides).
     """
     if len(inputs) not in (2, 3):
         raise ValueError(
@@ -265,13 +272,69 @@ def conv2d_gemm(*inputs, padding=(0, 0), dilation=(1, 1)):
     window_geometry("conv2d_gemm", padded, kernel, (1, 1), dilation)
     geo = _im2col.geometry(x.shape, kernel, pads, dilation)
     cols = _im2col.columns(x, geo)
-    product = _blas.matmul(w.reshape(w.shape[0], -1), cols)  # (O, N·OH·Wp)
+    b = None
     if len(inputs) == 3:
         b = np.asarray(inputs[2])
         if b.shape != (w.shape[0],):
             raise ValueError(f"conv2d_gemm: bias of shape {b.shape} does not match weight {w.shape}")
-        if product.dtype == np.result_type(product, b):
-            product += b[:, None]
+    product = _blas.matmul(w.reshape(w.shape[0], -1), cols)  # (O, N·OH·Wp)
+    return _im2col.output(product, geo, b), _ConvSaved(cols)
+
+
+def _window_max_vjp(xp, g, z, x, kernel_size, stride, dilation):
+    spatial = tuple(x.shape[-2:])
+    views = [where for _, where in window_offsets("window_max", spatial, kernel_size, stride, dilation)]
+    lead = (Ellipsis,)
+    if xp is GRAPH:  # create_graph: the same shares, recorded, and folded back
+        winners = [xp.astype(xp.equal(xp.getitem(x, lead + v), z), g.dtype) for v in views]
+        share = g / functools.reduce(operator.add, winners)
+        parts = xp.stack([share * w for w in winners], axis=-1)
+        windows = xp.reshape(parts, tuple(g.shape) + tuple(kernel_size))
+        return xp.fold(windows, x.shape, kernel_size, stride, dilation)
+    winners = [np.equal(x[lead + v], z) for v in views]  # tied maxima share the gradient evenly
+    count = winners[0].astype(g.dtype)
+    for w in winners[1:]:
+        count += w
+    share = np.divide(g, count, out=count)
+    disjoint, tiling = window_cover("window_max", spatial, kernel_size, stride, dilation)
+    dx = (np.empty if tiling else np.zeros)(x.shape, share.dtype)
+    for v, w in zip(views, winners):
+        if disjoint:
+            np.multiply(share, w, out=dx[lead + v])
         else:
-            product = product + b[:, None]
-    return _im2col.output(product, geo), _ConvSaved(cols)
+            dx[lead + v] += share * w
+    return dx
+
+
+@primitive(
+    "window_max",
+    formula=(
+        "z[..., i, j] = max_{u,v} x[..., i·s_h + u·d_h, j·s_w + v·d_w]   (max pooling, no padding)\n"
+        "∂z/∂x = 1/k where x is its window's max (k = number of tied maxima), else 0"
+    ),
+    vjp=(_window_max_vjp,),
+    fuses="max_pool2d",
+    samples=(
+        Sample((2, 3, 4, 6), kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1)),
+        Sample((2, 5, 7), kernel_size=(3, 2), stride=(1, 2), dilation=(1, 1)),
+        Sample((1, 2, 7, 6), kernel_size=(2, 2), stride=(2, 1), dilation=(2, 2)),
+    ),
+)
+def window_max(x, kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1)):
+    """Max pooling without padding in one op (the fused form of :func:`~tinygraph.functional.max_pool2d`).
+
+    ``x`` (..., H, W): the max over the kernel's ``KH·KW`` strided views of the input (each view one
+    offset of every window), taken pairwise with ``np.maximum`` (a NaN in a window wins, as in
+    ``max``). Its backward gives each window's gradient to its maxima, shared evenly on ties.
+    """
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"window_max: needs an input with at least 2 axes (..., H, W), got shape {x.shape}")
+    offsets = window_offsets("window_max", x.shape[-2:], kernel_size, stride, dilation)
+    views = [x[(Ellipsis,) + v] for _, v in offsets]
+    if len(views) == 1:
+        return views[0].copy()
+    z = np.maximum(views[0], views[1])
+    for v in views[2:]:
+        np.maximum(z, v, out=z)
+    return z

@@ -113,6 +113,43 @@ def sliding_window(x, window, stride, dilation):
     return as_strided(x, x.shape[: x.ndim - k] + out + tuple(window), strides, writeable=False)
 
 
+def window_cover(
+    op: str,
+    spatial: tuple[int, ...],
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[bool, bool]:
+    """``(disjoint, tiling)``: whether no two windows overlap (stride >= span), and whether they
+    also tile the input exactly (stride = window, no dilation, no position left over), so that a
+    gradient written window by window needs no additions, and, tiling, no zeros first."""
+    out = window_geometry(op, spatial, window, stride, dilation)
+    disjoint = all(s >= d * (w - 1) + 1 for w, s, d in zip(window, stride, dilation))
+    tiling = disjoint and all(s == w and d == 1 and n * w == size for w, s, d, n, size in zip(
+        window, stride, dilation, out, spatial
+    ))  # fmt: skip
+    return disjoint, tiling
+
+
+def window_offsets(
+    op: str,
+    spatial: tuple[int, ...],
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> list[tuple[tuple[int, ...], tuple[slice, ...]]]:
+    """Every kernel offset ``k`` (row-major) with the slices of the windowed axes it reads.
+
+    ``x[..., slices]`` is ``z[..., :, k]`` of :func:`sliding_window`: element ``o`` of it sits at
+    ``o·stride + k·dilation``. A window that does not fit raises a ValueError naming ``op``.
+    """
+    out = window_geometry(op, spatial, window, stride, dilation)
+    return [
+        (k, tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(k, dilation, stride, out)))
+        for k in np.ndindex(*window)
+    ]
+
+
 def _new_like_layout(x: np.ndarray, shape: tuple[int, ...], n_lead: int, zeroed: bool) -> np.ndarray:
     """A new array of ``shape`` (zeros, or uninitialised) whose leading axes sit in memory in the
     same order as ``x``'s.
@@ -162,20 +199,12 @@ def fold(x, shape, window, stride, dilation):
             f"give windows of shape {expected})"
         )
     spatial = shape[len(shape) - k :]
-    # Windows that cannot overlap (stride >= span) are copied, not added; when they also tile the
-    # input exactly (pooling with stride = kernel), no position is left to zero first.
-    disjoint = all(s >= d * (w - 1) + 1 for w, s, d in zip(window, stride, dilation))
-    tiling = disjoint and all(s == w and d == 1 and n * w == size for w, s, d, n, size in zip(
-        window, stride, dilation, out_sizes, spatial
-    ))  # fmt: skip
+    disjoint, tiling = window_cover("fold", spatial, window, stride, dilation)
     result = _new_like_layout(x, shape, len(shape) - k, zeroed=not tiling)
     lead = (slice(None),) * (len(shape) - k)
     whole = (slice(None),) * k
-    for offsets in np.ndindex(*window):
-        target = lead + tuple(
-            slice(o * d, o * d + s * (n - 1) + 1, s)
-            for o, d, s, n in zip(offsets, dilation, stride, out_sizes)
-        )
+    for offsets, target in window_offsets("fold", spatial, window, stride, dilation):
+        target = lead + target
         if disjoint:
             result[target] = x[lead + whole + offsets]
         else:
