@@ -16,6 +16,9 @@ time / PyTorch's time. Libraries that are not installed are shown as "-". Run::
     python benchmarks/bench_composites.py --profile conv2d|ce|lenet
 
 ``--profile`` runs tinygraph's version of one workload under cProfile and prints the hot spots.
+Under each workload a line also gives tinygraph's time with its fused ops replaced by their
+definitions in primitives (the same calls inside ``tg.decompose()``), which is what the fused ops
+(``conv2d_gemm``, ``window_max``, ``affine``, ``softmax_cross_entropy``) buy.
 """
 
 from __future__ import annotations
@@ -90,6 +93,19 @@ def tinygraph_workloads() -> dict[str, Callable[[], None]]:
             q.grad = None
 
     return {"conv2d": conv, "ce": ce, "lenet": lenet}
+
+
+def definition_workloads() -> dict[str, Callable[[], None]]:
+    """tinygraph's workloads with every composite recorded as its definition (no fused op)."""
+
+    def decomposed(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            with tg.decompose():
+                fn()
+
+        return run
+
+    return {name: decomposed(fn) for name, fn in tinygraph_workloads().items()}
 
 
 # ---------------------------------------------------------------------------------------- PyTorch
@@ -270,24 +286,25 @@ WORKLOADS = {
     "autograd": autograd_workloads,
     "numpy floor": floor_workloads,
 }
+EXTRA = {"definitions": definition_workloads}  # timed too, reported under each row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_common_options(parser, LABELS, WORKLOADS, repeat=7)
+    add_common_options(parser, LABELS, {**WORKLOADS, **EXTRA}, repeat=7)
     parser.add_argument("--profile", choices=sorted(LABELS))
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
-        run_worker(WORKLOADS[args.worker](), names, args.repeat)
+        run_worker({**WORKLOADS, **EXTRA}[args.worker](), names, args.repeat)
         return
     if args.profile:
         profile(tinygraph_workloads()[args.profile], calls=50, rows=20)
         return
     env = allocator_env(args)
-    times = time_libraries(__file__, WORKLOADS, names, args.repeat, env, args.rounds)
+    times = time_libraries(__file__, {**WORKLOADS, **EXTRA}, names, args.repeat, env, args.rounds)
     print(environment())
     print(
         method_line(args)
@@ -316,6 +333,9 @@ def main() -> None:
         for lib in ("MyGrad", "autograd"):
             if row[lib]:
                 notes.append(f"{row[lib] / tiny:.1f}x faster than {lib}")
+        definitions = times["definitions"][name]
+        if isinstance(definitions, float) and isinstance(tiny, float):
+            notes.append(f"with the definitions instead of the fused ops {definitions:.2f} ms")
         floor = row["numpy floor"]
         if isinstance(floor, float) and isinstance(tiny, float):
             if name == "conv2d":
