@@ -174,7 +174,12 @@ def rnn_affine(x, h, wi, wh, b):
 
 class _ConvSaved:
     """What ``conv2d_gemm`` keeps for its backward: the wide columns, and the wide output gradient
-    its first rule made, for the second (both products read it; one copy per pass)."""
+    its first rule made, for the second (both products read it; one copy per pass).
+
+    The input's rule keeps the wide gradient, the weight's rule takes it (and checks it was made
+    from the same ``g``). When only the input needs a gradient (frozen weights), it stays here,
+    one output-sized array, until the graph is dropped or the next backward replaces it.
+    """
 
     __slots__ = ("columns", "wide")
 
