@@ -341,4 +341,5 @@ def conv_transpose2d(
         b = as_node(b)
         if b.shape != (c_out,):
             raise OpError(f"{op}: bias of shape {b.shape} does not match the {c_out} output channels")
-    return _convolution(op, spread, wt, b, 1, 0, dilation, 2, groups)
+    # the correlation itself is a conv2d call (stride 1: its fused form when there is one group)
+    return conv2d(spread, wt, b, dilation=dilation, groups=groups)
