@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_compare import load_from_torch, module_matches
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -12,21 +13,6 @@ from tinygraph import nn
 from tinygraph.errors import OpError
 
 RNG = np.random.default_rng(9)
-
-
-def _compare(ours, theirs, x):
-    torch = pytest.importorskip("torch")
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    xn, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, tout = ours(xn), theirs(xt)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
-    r = RNG.normal(size=out.shape)
-    (out * r).sum().backward()
-    (tout * torch.tensor(r)).sum().backward()
-    np.testing.assert_allclose(xn.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
-    params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, params[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 CASES = [
@@ -57,7 +43,8 @@ def test_conv_layers_match_torch(kind, x_shape, args, kwargs):
     ours = getattr(nn, kind)(*args, dtype=np.float64, **kwargs)
     theirs = getattr(torch.nn, kind)(*args, dtype=torch.float64, **kwargs)
     assert ours.weight.shape == tuple(theirs.weight.shape)
-    _compare(ours, theirs, RNG.normal(size=x_shape))
+    load_from_torch(ours, theirs)
+    module_matches(ours, theirs, RNG.normal(size=x_shape), RNG, rtol=1e-10, grad_rtol=1e-9)
 
 
 def test_conv_same_padding_keeps_the_size_and_depthwise_has_one_filter_per_channel():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_compare import load_from_torch, module_matches
 
 import tinygraph as tg
 import tinygraph.functional as F
@@ -12,26 +13,6 @@ from tinygraph import nn
 from tinygraph.errors import OpError
 
 RNG = np.random.default_rng(3)
-
-
-def _load_from_torch(ours, theirs):
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-
-
-def _compare(ours, theirs, x, atol=1e-10):
-    """Forward and input/parameter gradients of sum(out · r), tinygraph against torch."""
-    torch = pytest.importorskip("torch")
-    xt = torch.tensor(x, requires_grad=True)
-    xn = tg.tensor(x, requires_grad=True)
-    out, tout = ours(xn), theirs(xt)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=atol)
-    r = RNG.normal(size=out.shape)
-    (out * r).sum().backward()
-    (tout * torch.tensor(r)).sum().backward()
-    np.testing.assert_allclose(xn.grad, xt.grad.numpy(), rtol=1e-8, atol=atol)
-    params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, params[name].grad.numpy(), rtol=1e-8, atol=atol, err_msg=name)
 
 
 @pytest.mark.torch
@@ -54,18 +35,18 @@ def test_batchnorm_matches_torch_in_train_and_eval(kind, shape, kwargs):
         with torch.no_grad():
             theirs.weight.uniform_(0.5, 1.5)
             theirs.bias.uniform_(-0.5, 0.5)
-    _load_from_torch(ours, theirs)
+    load_from_torch(ours, theirs)
     for _ in range(3):  # training steps update the running statistics
         theirs.zero_grad()
         ours.zero_grad()
-        _compare(ours, theirs, RNG.normal(2.0, 3.0, size=shape))
+        module_matches(ours, theirs, RNG.normal(2.0, 3.0, size=shape), RNG, atol=1e-10)
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-12, err_msg=key)
     ours.eval()
     theirs.eval()
     theirs.zero_grad()
     ours.zero_grad()
-    _compare(ours, theirs, RNG.normal(size=shape))
+    module_matches(ours, theirs, RNG.normal(size=shape), RNG, atol=1e-10)
 
 
 def test_batchnorm_buffers_have_pytorch_names_and_eval_uses_them():
@@ -114,8 +95,8 @@ def test_layernorm_and_groupnorm_match_torch():
         with torch.no_grad():
             for p in theirs.parameters():
                 p.uniform_(-1.0, 1.0)
-        _load_from_torch(ours, theirs)
-        _compare(ours, theirs, RNG.normal(1.0, 2.0, size=shape))
+        load_from_torch(ours, theirs)
+        module_matches(ours, theirs, RNG.normal(1.0, 2.0, size=shape), RNG, atol=1e-10)
 
 
 def test_norm_errors():
@@ -137,7 +118,7 @@ def test_embedding_matches_torch_with_padding_idx():
     theirs = torch.nn.Embedding(5, 3, padding_idx=1, dtype=torch.float64)
     ours = nn.Embedding(5, 3, padding_idx=1, dtype=np.float64)
     assert not ours.weight.data[1].any()
-    _load_from_torch(ours, theirs)
+    load_from_torch(ours, theirs)
     idx = np.array([[0, 1, 4], [4, 4, 2]])
     out, tout = ours(idx), theirs(torch.tensor(idx))
     np.testing.assert_allclose(out.data, tout.detach().numpy())
