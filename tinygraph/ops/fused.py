@@ -199,13 +199,13 @@ class _ConvSaved:
 
 
 def _conv_definition_columns(xp, x, pads, kernel, dilation):
-    """im2col as ``conv2d``'s primitives compute it: ``(C·KH·KW, N·OH·OW)`` and the padded shape."""
+    """im2col as ``conv2d``'s primitives compute it, recorded: ``(C·KH·KW, N·OH·OW)``."""
     if any(lo or hi for lo, hi in pads):
         x = xp.pad(x, ((0, 0), (0, 0)) + tuple(pads))
     windows = xp.sliding_window(x, kernel, (1, 1), dilation)  # (N, C, OH, OW, KH, KW)
     n, c, oh, ow = windows.shape[:4]
     rows = c * kernel[0] * kernel[1]
-    return xp.reshape(xp.transpose(windows, (1, 4, 5, 0, 2, 3)), (rows, n * oh * ow)), x.shape
+    return xp.reshape(xp.transpose(windows, (1, 4, 5, 0, 2, 3)), (rows, n * oh * ow))
 
 
 def _conv2d_gemm_vjp(xp, g, z, *inputs, padding, dilation, index, saved):
@@ -219,7 +219,7 @@ def _conv2d_gemm_vjp(xp, g, z, *inputs, padding, dilation, index, saved):
         g_rows = xp.reshape(xp.transpose(g, (1, 0, 2, 3)), (o, n * oh * ow))
         w_rows = xp.reshape(w, (o, -1))
         if index == 1:
-            cols, _ = _conv_definition_columns(xp, x, pads, kernel, dilation)
+            cols = _conv_definition_columns(xp, x, pads, kernel, dilation)
             return xp.reshape(xp.matmul(g_rows, xp.transpose(cols)), w.shape)
         d_cols = xp.matmul(xp.transpose(w_rows), g_rows)
         c = x.shape[1]
