@@ -30,7 +30,7 @@ import operator
 import numpy as np
 
 from tinygraph import _blas, _im2col
-from tinygraph.ops.window import conv_padding, window_cover, window_geometry, window_offsets
+from tinygraph.ops.window import conv_padding, window_geometry, window_plan
 from tinygraph.registry import GRAPH, Sample, primitive
 
 _LABELS = np.array([1, 0, 3])
@@ -287,8 +287,8 @@ def conv2d_gemm(*inputs, padding=(0, 0), dilation=(1, 1)):
 
 
 def _window_max_vjp(xp, g, z, x, kernel_size, stride, dilation):
-    spatial = tuple(x.shape[-2:])
-    views = [where for _, where in window_offsets("window_max", spatial, kernel_size, stride, dilation)]
+    plan = window_plan("window_max", tuple(x.shape[-2:]), kernel_size, stride, dilation)
+    views = [where for _, where in plan.offsets]
     lead = (Ellipsis,)
     if xp is GRAPH:  # create_graph: the same shares, recorded, and folded back
         winners = [xp.astype(xp.equal(xp.getitem(x, lead + v), z), g.dtype) for v in views]
@@ -301,10 +301,9 @@ def _window_max_vjp(xp, g, z, x, kernel_size, stride, dilation):
     for w in winners[1:]:
         count += w
     share = np.divide(g, count, out=count)
-    disjoint, tiling = window_cover("window_max", spatial, kernel_size, stride, dilation)
-    dx = (np.empty if tiling else np.zeros)(x.shape, share.dtype)
+    dx = (np.empty if plan.tiling else np.zeros)(x.shape, share.dtype)
     for v, w in zip(views, winners):
-        if disjoint:
+        if plan.disjoint:
             np.multiply(share, w, out=dx[lead + v])
         else:
             dx[lead + v] += share * w
@@ -335,8 +334,8 @@ def window_max(x, kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1)):
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"window_max: needs an input with at least 2 axes (..., H, W), got shape {x.shape}")
-    offsets = window_offsets("window_max", x.shape[-2:], kernel_size, stride, dilation)
-    views = [x[(Ellipsis,) + v] for _, v in offsets]
+    plan = window_plan("window_max", x.shape[-2:], kernel_size, stride, dilation)
+    views = [x[(Ellipsis,) + v] for _, v in plan.offsets]
     if len(views) == 1:
         return views[0].copy()
     z = np.maximum(views[0], views[1])

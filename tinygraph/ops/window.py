@@ -14,6 +14,8 @@ array addition over all output positions at once.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -113,41 +115,40 @@ def sliding_window(x, window, stride, dilation):
     return as_strided(x, x.shape[: x.ndim - k] + out + tuple(window), strides, writeable=False)
 
 
-def window_cover(
+class WindowPlan(NamedTuple):
+    """How the windows of :func:`sliding_window` lie on their input (see :func:`window_plan`)."""
+
+    out: tuple[int, ...]  # window positions per windowed axis
+    offsets: list[tuple[tuple[int, ...], tuple[slice, ...]]]  # each kernel offset, the slices it reads
+    disjoint: bool  # no two windows overlap (stride >= span)
+    tiling: bool  # ... and they cover the input exactly (stride = window, no dilation, nothing left)
+
+
+def window_plan(
     op: str,
     spatial: tuple[int, ...],
     window: tuple[int, ...],
     stride: tuple[int, ...],
     dilation: tuple[int, ...],
-) -> tuple[bool, bool]:
-    """``(disjoint, tiling)``: whether no two windows overlap (stride >= span), and whether they
-    also tile the input exactly (stride = window, no dilation, no position left over), so that a
-    gradient written window by window needs no additions, and, tiling, no zeros first."""
+) -> WindowPlan:
+    """The windows' positions, every kernel offset ``k`` (row-major) with the slices of the
+    windowed axes it reads, and whether the windows are disjoint or tile the input.
+
+    ``x[..., slices]`` is ``z[..., :, k]`` of :func:`sliding_window`: element ``o`` of it sits at
+    ``o·stride + k·dilation``. Disjoint windows take a gradient written window by window with no
+    additions; tiling ones need no zeros first either. A window that does not fit raises a
+    ValueError naming ``op``.
+    """
     out = window_geometry(op, spatial, window, stride, dilation)
+    offsets = [
+        (k, tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(k, dilation, stride, out)))
+        for k in np.ndindex(*window)
+    ]
     disjoint = all(s >= d * (w - 1) + 1 for w, s, d in zip(window, stride, dilation))
     tiling = disjoint and all(s == w and d == 1 and n * w == size for w, s, d, n, size in zip(
         window, stride, dilation, out, spatial
     ))  # fmt: skip
-    return disjoint, tiling
-
-
-def window_offsets(
-    op: str,
-    spatial: tuple[int, ...],
-    window: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
-) -> list[tuple[tuple[int, ...], tuple[slice, ...]]]:
-    """Every kernel offset ``k`` (row-major) with the slices of the windowed axes it reads.
-
-    ``x[..., slices]`` is ``z[..., :, k]`` of :func:`sliding_window`: element ``o`` of it sits at
-    ``o·stride + k·dilation``. A window that does not fit raises a ValueError naming ``op``.
-    """
-    out = window_geometry(op, spatial, window, stride, dilation)
-    return [
-        (k, tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(k, dilation, stride, out)))
-        for k in np.ndindex(*window)
-    ]
+    return WindowPlan(out, offsets, disjoint, tiling)
 
 
 def _new_like_layout(x: np.ndarray, shape: tuple[int, ...], n_lead: int, zeroed: bool) -> np.ndarray:
@@ -190,22 +191,21 @@ def fold(x, shape, window, stride, dilation):
     x = np.asarray(x)
     shape = tuple(int(d) for d in shape)
     k = len(window)
-    out_sizes = window_geometry("fold", shape[len(shape) - k :], window, stride, dilation)
-    expected = shape[: len(shape) - k] + out_sizes + tuple(window)
+    spatial = shape[len(shape) - k :]
+    plan = window_plan("fold", spatial, window, stride, dilation)
+    expected = shape[: len(shape) - k] + plan.out + tuple(window)
     if x.shape != expected:
         raise ValueError(
             f"fold: windows of shape {x.shape} do not come from an input of shape {shape} "
             f"(window {tuple(window)}, stride {tuple(stride)}, dilation {tuple(dilation)} "
             f"give windows of shape {expected})"
         )
-    spatial = shape[len(shape) - k :]
-    disjoint, tiling = window_cover("fold", spatial, window, stride, dilation)
-    result = _new_like_layout(x, shape, len(shape) - k, zeroed=not tiling)
+    result = _new_like_layout(x, shape, len(shape) - k, zeroed=not plan.tiling)
     lead = (slice(None),) * (len(shape) - k)
     whole = (slice(None),) * k
-    for offsets, target in window_offsets("fold", spatial, window, stride, dilation):
+    for offsets, target in plan.offsets:
         target = lead + target
-        if disjoint:
+        if plan.disjoint:
             result[target] = x[lead + whole + offsets]
         else:
             result[target] += x[lead + whole + offsets]
