@@ -286,25 +286,25 @@ WORKLOADS = {
     "autograd": autograd_workloads,
     "numpy floor": floor_workloads,
 }
-EXTRA = {"definitions": definition_workloads}  # timed too, reported under each row
+TIMED = {**WORKLOADS, "definitions": definition_workloads}  # the definitions: reported under each row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_common_options(parser, LABELS, {**WORKLOADS, **EXTRA}, repeat=7)
+    add_common_options(parser, LABELS, TIMED, repeat=7)
     parser.add_argument("--profile", choices=sorted(LABELS))
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
-        run_worker({**WORKLOADS, **EXTRA}[args.worker](), names, args.repeat)
+        run_worker(TIMED[args.worker](), names, args.repeat)
         return
     if args.profile:
         profile(tinygraph_workloads()[args.profile], calls=50, rows=20)
         return
     env = allocator_env(args)
-    times = time_libraries(__file__, {**WORKLOADS, **EXTRA}, names, args.repeat, env, args.rounds)
+    times = time_libraries(__file__, TIMED, names, args.repeat, env, args.rounds)
     print(environment())
     print(
         method_line(args)
