@@ -1,6 +1,6 @@
-"""Composite ops, side by side: tinygraph, PyTorch (CPU, 2 threads), MyGrad and HIPS autograd, and
-the numpy floors: for conv2d its three matrix products (with numpy's GEMM rate), for cross-entropy
-its exp and one scaling pass.
+"""Composite ops, side by side: tinygraph, PyTorch (CPU, 2 threads), MyGrad, HIPS autograd, the
+same workloads written by hand in numpy for exactly these shapes, and the numpy floors: for conv2d
+its three matrix products (with numpy's GEMM rate), for cross-entropy its exp and one scaling pass.
 
 Three workloads, float32, forward + backward each:
 
@@ -233,6 +233,118 @@ def autograd_workloads() -> dict[str, Callable[[], None]] | None:
     return {"conv2d": conv, "ce": ce, "lenet": lenet}
 
 
+# ---------------------------------------------------------------------------------------- numpy by hand
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pad: int) -> tuple[np.ndarray, tuple]:
+    """A stride-1 conv2d written by hand in numpy, im2col style: ``y = W · cols + b``.
+
+    The padded input's windows are copied into ``cols`` (C·KH·KW, N·OH·OW) and one product forms
+    the output. Returns the output (N, O, OH, OW) and what the backward needs.
+    """
+    n, c = x.shape[:2]
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))  # (N, C, OH, OW, KH, KW)
+    oh, ow = windows.shape[2:4]
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
+    out = w.reshape(o, -1) @ cols
+    if b is not None:
+        out += b[:, None]
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3), (xp.shape, cols, pad)
+
+
+def conv_backward(g: np.ndarray, w: np.ndarray, saved: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hand-written conv2d's backward: ``∂W = G · colsᵀ``, ``∂b = Σ G``, ``∂cols = Wᵀ · G``, and
+    ``∂cols`` folded back onto the padded input (one strided add per kernel offset)."""
+    padded_shape, cols, pad = saved
+    n, o, oh, ow = g.shape
+    c, kh, kw = w.shape[1:]
+    g2 = g.transpose(1, 0, 2, 3).reshape(o, -1)
+    dw = (g2 @ cols.T).reshape(w.shape)
+    db = g2.sum(axis=1)
+    dcols = (w.reshape(o, -1).T @ g2).reshape(c, kh, kw, n, oh, ow)
+    dxp = np.zeros(padded_shape, g.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            dxp[:, :, u : u + oh, v : v + ow] += dcols[:, u, v].transpose(1, 0, 2, 3)
+    h, wd = padded_shape[2] - 2 * pad, padded_shape[3] - 2 * pad
+    return dxp[:, :, pad : pad + h, pad : pad + wd], dw, db
+
+
+def _pool_views(shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
+    """The four strided views of 2×2 max pooling with stride 2, one per window offset."""
+    oh, ow = shape[-2] // 2, shape[-1] // 2
+    return [(Ellipsis, slice(u, u + 2 * oh, 2), slice(v, v + 2 * ow, 2)) for u in (0, 1) for v in (0, 1)]
+
+
+def pool_forward(x: np.ndarray) -> np.ndarray:
+    """2×2 max pooling by hand: the max of the input's four strided views."""
+    views = [x[v] for v in _pool_views(x.shape)]
+    z = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(z, view, out=z)
+    return z
+
+
+def pool_backward(g: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The hand-written pooling's backward: each window's gradient to the positions equal to its max
+    (a tie gives it to every tied position, which cannot happen after a relu with a non-zero input)."""
+    dx = np.zeros(x.shape, g.dtype)
+    for v in _pool_views(x.shape):
+        np.multiply(g, x[v] == z, out=dx[v])
+    return dx
+
+
+def softmax_ce_grad(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of class indices and its gradient by hand: ``(softmax(z) − onehot) / N``."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(len(target))
+    loss = float(np.mean(np.log(s[:, 0]) - z[rows, target]))
+    g = e / (s * len(target))
+    g[rows, target] -= 1 / len(target)
+    return loss, g
+
+
+def lenet_grads(params: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """The LeNet-style step's gradients written by hand in numpy (the layers above, in order)."""
+    p = params
+    a1, s1 = conv_forward(x, p["w1"], p["b1"], 1)
+    r1 = np.maximum(a1, 0)
+    z1 = pool_forward(r1)
+    a2, s2 = conv_forward(z1, p["w2"], p["b2"], 1)
+    r2 = np.maximum(a2, 0)
+    z2 = pool_forward(r2)
+    flat = z2.reshape(len(x), -1)
+    _, g = softmax_ce_grad(flat @ p["w3"].T + p["b3"], target)
+    grads = {"w3": g.T @ flat, "b3": g.sum(axis=0)}
+    g = pool_backward((g @ p["w3"]).reshape(z2.shape), r2, z2) * (a2 > 0)
+    g, grads["w2"], grads["b2"] = conv_backward(g, p["w2"], s2)
+    g = pool_backward(g, r1, z1) * (a1 > 0)
+    _, grads["w1"], grads["b1"] = conv_backward(g, p["w1"], s1)
+    return grads
+
+
+def numpy_workloads() -> dict[str, Callable[[], None]]:
+    """The same three workloads written by hand in numpy for exactly these networks: no graph, no
+    checks, every gradient formula inlined. What a numpy framework at no cost of its own would take."""
+
+    def conv() -> None:
+        _, saved = conv_forward(CONV_X, CONV_W, None, 1)
+        conv_backward(CONV_G, CONV_W, saved)
+
+    def ce() -> None:
+        softmax_ce_grad(CE_X, CE_T)
+
+    params = {k: v.copy() for k, v in LENET_PARAMS.items()}
+
+    def lenet() -> None:
+        for k, g in lenet_grads(params, LENET_X, LENET_T).items():
+            params[k] -= LR * g
+
+    return {"conv2d": conv, "ce": ce, "lenet": lenet}
+
+
 def floor_workloads() -> dict[str, Callable[[], None]]:
     """The floors: the numpy passes no numpy implementation of the op can do without.
 
@@ -284,6 +396,7 @@ WORKLOADS = {
     "PyTorch": torch_workloads,
     "MyGrad": mygrad_workloads,
     "autograd": autograd_workloads,
+    "numpy": numpy_workloads,
     "numpy floor": floor_workloads,
 }
 TIMED = {**WORKLOADS, "definitions": definition_workloads}  # the definitions: reported under each row
@@ -336,6 +449,13 @@ def main() -> None:
         definitions = times["definitions"][name]
         if isinstance(definitions, float) and isinstance(tiny, float):
             notes.append(f"with the definitions instead of the fused ops {definitions:.2f} ms")
+        by_hand = row["numpy"]
+        if isinstance(by_hand, float) and isinstance(tiny, float):
+            notes.append(
+                f"numpy by hand {by_hand / ref:.2f}x PyTorch's time, tinygraph {tiny / by_hand:.2f}x numpy's"
+                if ref
+                else f"tinygraph {tiny / by_hand:.2f}x numpy by hand"
+            )
         floor = row["numpy floor"]
         if isinstance(floor, float) and isinstance(tiny, float):
             if name == "conv2d":
