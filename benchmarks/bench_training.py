@@ -15,16 +15,20 @@ Four workloads, float32:
 Each figure is the best of several timed loops, in milliseconds per call, with each library
 timed in its own process; the ratio column is time / PyTorch's time. Run::
 
-    python benchmarks/bench_training.py [--repeat 7] [--only NAME] [--profile NAME] [--demo]
+    python benchmarks/bench_training.py [--repeat 7] [--only NAME] [--profile NAME] [--demo] [--bookkeeping]
 
 ``--profile`` runs tinygraph's version under cProfile and prints the hot spots; ``--demo`` also
-times the main demo's full training run (``demos/train_cnn.py``, default settings).
+times the main demo's full training run (``demos/train_cnn.py``, default settings);
+``--bookkeeping`` also times every library on the same graphs with tiny arrays, which leaves each
+one's own cost per step (recording, dispatch, the backward walk), and prints what issue 15's ratios
+allow for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,9 +48,13 @@ DTYPE = np.float32
 LR, MOMENTUM = 0.01, 0.9
 RNG = np.random.default_rng(0)
 
-MLP_SIZES = (784, 256, 128, 10)
-MLP_X = RNG.random((64, 784), dtype=DTYPE)
-MLP_T = RNG.integers(0, 10, size=64)
+TINY = os.environ.get("TINYGRAPH_BENCH_SIZES") == "tiny"
+"""``--bookkeeping``: the same graphs on tiny arrays (a batch of 1 or 2, 4 to 8 features), where
+numpy's own work is almost nothing and what is left is each library's cost per recorded op."""
+
+MLP_SIZES, MLP_BATCH = ((8, 8, 8, 4), 2) if TINY else ((784, 256, 128, 10), 64)
+MLP_X = RNG.random((MLP_BATCH, MLP_SIZES[0]), dtype=DTYPE)
+MLP_T = RNG.integers(0, MLP_SIZES[-1], size=MLP_BATCH)
 MLP_PARAMS = []
 for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
     bound = 1 / np.sqrt(fan_in)
@@ -56,7 +64,7 @@ for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
 # The operator form (issue 15): weights stored (in, out) so a layer is written ``x @ W + b``.
 OPS_PARAMS = [p.T.copy() if p.ndim == 2 else p.copy() for p in MLP_PARAMS]
 
-RNN_IN, RNN_HIDDEN, RNN_LEN, RNN_BATCH = 32, 128, 50, 16
+RNN_IN, RNN_HIDDEN, RNN_LEN, RNN_BATCH = (4, 4, 50, 1) if TINY else (32, 128, 50, 16)
 RNN_X = RNG.standard_normal((RNN_LEN, RNN_BATCH, RNN_IN)).astype(DTYPE)
 _b = 1 / np.sqrt(RNN_HIDDEN)
 RNN_PARAMS = [
@@ -73,7 +81,8 @@ def tinygraph_workloads() -> dict[str, Callable[[], None]]:
     import tinygraph.functional as F
     from tinygraph import nn, optim
 
-    mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    d_in, h1, h2, d_out = MLP_SIZES
+    mlp = nn.Sequential(nn.Linear(d_in, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU(), nn.Linear(h2, d_out))
     mlp.load_state_dict(dict(zip((n for n, _ in mlp.named_parameters()), MLP_PARAMS)))
     opt = optim.SGD(mlp.parameters(), lr=LR, momentum=MOMENTUM)
     x = tg.tensor(MLP_X)
@@ -124,12 +133,13 @@ def torch_workloads() -> dict[str, Callable[[], None]] | None:
         return None
     torch.set_num_threads(1 if CPU_TIME else 2)
     tF = torch.nn.functional
+    d_in, h1, h2, d_out = MLP_SIZES
     mlp = torch.nn.Sequential(
-        torch.nn.Linear(784, 256),
+        torch.nn.Linear(d_in, h1),
         torch.nn.ReLU(),
-        torch.nn.Linear(256, 128),
+        torch.nn.Linear(h1, h2),
         torch.nn.ReLU(),
-        torch.nn.Linear(128, 10),
+        torch.nn.Linear(h2, d_out),
     )
     with torch.no_grad():
         for p, v in zip(mlp.parameters(), MLP_PARAMS):
@@ -183,7 +193,7 @@ def numpy_workloads() -> dict[str, Callable[[], None]]:
     """The same computations written by hand: the floor an autodiff library's overhead sits on."""
     params = [p.copy() for p in MLP_PARAMS]
     bufs = [np.zeros_like(p) for p in params]
-    onehot = np.eye(10, dtype=DTYPE)[MLP_T]
+    onehot = np.eye(MLP_SIZES[-1], dtype=DTYPE)[MLP_T]
 
     def mlp_step() -> None:
         w1, b1, w2, b2, w3, b3 = params
@@ -435,6 +445,45 @@ def _notes(name: str, times: dict[str, dict[str, float | str | None]]) -> str:
     return "; ".join(notes)
 
 
+def _bookkeeping(names: list[str], full: dict, tiny: dict) -> None:
+    """Print each library's cost per step beyond numpy's own work, and what issue 15's ratios allow.
+
+    A library's bookkeeping is its time on the tiny graphs minus hand-written numpy's time on them:
+    recording, dispatch, the backward pass's walk, everything but the arithmetic. The 1.15x-numpy
+    target allows 0.15 of numpy's full-size step for it; a library with no bookkeeping at all would
+    still take about numpy's full-size time, so no numpy framework leads a peer by more than
+    peer / numpy.
+    """
+    print(
+        "\nbookkeeping per step, in µs: each library on the same graphs with tiny arrays, "
+        "minus numpy's time on them"
+    )
+    libs = [lib for lib in WORKLOADS if lib != "numpy"]
+    print(f"{'workload':<56}" + "".join(f"{lib:>17}" for lib in libs) + f"{'numpy (tiny)':>17}")
+    for name in names:
+        base = tiny["numpy"][name]
+        if not isinstance(base, float):
+            continue
+        cells = [
+            f"{(tiny[lib][name] - base) * 1e3:17.0f}" if isinstance(tiny[lib][name], float) else f"{'-':>17}"
+            for lib in libs
+        ]
+        print(f"{LABELS[name]:<56}" + "".join(cells) + f"{base * 1e3:17.0f}")
+        numpy_full = full["numpy"][name]
+        if name not in TARGETS or not isinstance(numpy_full, float):
+            continue
+        notes = [f"{NUMPY_TARGET}x numpy leaves {(NUMPY_TARGET - 1) * numpy_full * 1e3:.0f} µs for it"]
+        for peer in ("MyGrad", "autograd"):
+            other = full[peer][name]
+            if isinstance(other, float):
+                allowed = (other / PEER_TARGET - numpy_full) * 1e3
+                notes.append(
+                    f"{PEER_TARGET}x ahead of {peer} leaves {allowed:.0f} µs "
+                    f"(with none at all, {other / numpy_full:.2f}x ahead)"
+                )
+        print(" " * 4 + "; ".join(notes))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -442,6 +491,11 @@ def main() -> None:
     add_common_options(parser, LABELS, WORKLOADS, repeat=7)
     parser.add_argument("--profile", choices=sorted(LABELS))
     parser.add_argument("--demo", action="store_true", help="also time the main demo's training run")
+    parser.add_argument(
+        "--bookkeeping",
+        action="store_true",
+        help="also time the same graphs on tiny arrays: each library's own cost per step",
+    )
     args = parser.parse_args()
     names = args.only or list(LABELS)
     if args.worker:
@@ -470,6 +524,9 @@ def main() -> None:
         print(f"{LABELS[name]:<56}" + "".join(cells))
         print(" " * 4 + _notes(name, times))
     print("(×: time / PyTorch's time)")
+    if args.bookkeeping:
+        env = {**allocator_env(args), "TINYGRAPH_BENCH_SIZES": "tiny"}
+        _bookkeeping(names, times, time_libraries(__file__, WORKLOADS, names, args.repeat, env, args.rounds))
     if args.demo:
         time_demo()
 
