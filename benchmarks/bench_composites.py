@@ -286,8 +286,11 @@ def pool_forward(x: np.ndarray) -> np.ndarray:
 
 
 def pool_backward(g: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The hand-written pooling's backward: each window's gradient to the positions equal to its max
-    (a tie gives it to every tied position, which cannot happen after a relu with a non-zero input)."""
+    """The hand-written pooling's backward: each window's gradient to the positions equal to its max.
+
+    A tie gives it to every tied position (tinygraph shares it evenly). After a relu the ties are
+    windows of zeros, whose gradient the relu's mask drops either way.
+    """
     dx = np.zeros(x.shape, g.dtype)
     for v in _pool_views(x.shape):
         np.multiply(g, x[v] == z, out=dx[v])
