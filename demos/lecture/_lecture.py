@@ -61,10 +61,15 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(fig: Any, path: Path) -> Path:
-    """Save a matplotlib figure as PNG, close it and return the path."""
+def save_figure(fig: Any, path: Path, tight: bool = True) -> Path:
+    """Save a matplotlib figure as PNG, close it and return the path.
+
+    With ``tight`` the figure is laid out with ``tight_layout`` first; a figure placed by hand
+    (``fig.subplots_adjust``) passes ``tight=False``.
+    """
     path = path.with_suffix(".png")
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
     pyplot().close(fig)
     print(f"  wrote {path}")
