@@ -23,9 +23,9 @@ from tinygraph._state import STATE
 from tinygraph.errors import OpError
 from tinygraph.functional._args import as_node, ntuple
 from tinygraph.node import Node
-from tinygraph.ops import getitem, matmul, pad, reshape, sliding_window, transpose
+from tinygraph.ops import GRAPH, getitem, matmul, pad, reshape, sliding_window, transpose
 from tinygraph.ops.fused import conv2d_gemm
-from tinygraph.ops.window import conv_padding
+from tinygraph.ops.window import conv_padding, im2col
 from tinygraph.registry import Sample, composite
 
 IntOrTuple = int | tuple[int, ...]
@@ -125,10 +125,8 @@ def _convolution(
     n, out = x.shape[0], windows.shape[2 : 2 + nd]
     rows = w.shape[1] * math.prod(kernel)  # C_in / groups · ∏K
     if groups == 1:
-        # im2col: (C, *K, N, *O) -> (C·∏K, N·∏O); this reshape is the one copy of the forward pass.
-        order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
-        columns = reshape(transpose(windows, order), (rows, n * math.prod(out)))
-        y = matmul(reshape(w, (c_out, rows)), columns)  # (C_out, N·∏O)
+        # im2col, (C·∏K, N·∏O): its reshape is the one copy of the forward pass.
+        y = matmul(reshape(w, (c_out, rows)), im2col(GRAPH, windows))  # (C_out, N·∏O)
     else:
         # One im2col matrix per group, (G, C/G·∏K, N·∏O), and one batched matmul with the
         # group's filters (G, C_out/G, C/G·∏K).

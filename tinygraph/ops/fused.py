@@ -30,7 +30,7 @@ import operator
 import numpy as np
 
 from tinygraph import _blas, _im2col
-from tinygraph.ops.window import conv_padding, window_geometry, window_plan
+from tinygraph.ops.window import conv_padding, im2col, window_geometry, window_plan
 from tinygraph.registry import GRAPH, Sample, primitive
 
 _LABELS = np.array([1, 0, 3])
@@ -198,16 +198,6 @@ class _ConvSaved:
         return wide
 
 
-def _conv_definition_columns(xp, x, pads, kernel, dilation):
-    """im2col as ``conv2d``'s primitives compute it, recorded: ``(C·KH·KW, N·OH·OW)``."""
-    if any(lo or hi for lo, hi in pads):
-        x = xp.pad(x, ((0, 0), (0, 0)) + tuple(pads))
-    windows = xp.sliding_window(x, kernel, (1, 1), dilation)  # (N, C, OH, OW, KH, KW)
-    n, c, oh, ow = windows.shape[:4]
-    rows = c * kernel[0] * kernel[1]
-    return xp.reshape(xp.transpose(windows, (1, 4, 5, 0, 2, 3)), (rows, n * oh * ow))
-
-
 def _conv2d_gemm_vjp(xp, g, z, *inputs, padding, dilation, index, saved):
     x, w = inputs[0], inputs[1]
     if index == 2:  # the bias: ∂L/∂b = Σ_{n,i,j} G
@@ -218,8 +208,9 @@ def _conv2d_gemm_vjp(xp, g, z, *inputs, padding, dilation, index, saved):
         n, oh, ow = g.shape[0], g.shape[2], g.shape[3]
         g_rows = xp.reshape(xp.transpose(g, (1, 0, 2, 3)), (o, n * oh * ow))
         w_rows = xp.reshape(w, (o, -1))
-        if index == 1:
-            cols = _conv_definition_columns(xp, x, pads, kernel, dilation)
+        if index == 1:  # im2col as conv2d's primitives compute it
+            padded_x = xp.pad(x, ((0, 0), (0, 0)) + tuple(pads)) if any(lo or hi for lo, hi in pads) else x
+            cols = im2col(xp, xp.sliding_window(padded_x, kernel, (1, 1), dilation))
             return xp.reshape(xp.matmul(g_rows, xp.transpose(cols)), w.shape)
         d_cols = xp.matmul(xp.transpose(w_rows), g_rows)
         c = x.shape[1]

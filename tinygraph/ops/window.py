@@ -14,6 +14,7 @@ array addition over all output positions at once.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -113,6 +114,21 @@ def sliding_window(x, window, stride, dilation):
         + tuple(st * d for st, d in zip(spatial_strides, dilation))
     )
     return as_strided(x, x.shape[: x.ndim - k] + out + tuple(window), strides, writeable=False)
+
+
+def im2col(xp, windows):
+    """The im2col matrix of convolution windows: ``(N, C, *O, *K)`` → ``(C·∏K, N·∏O)``.
+
+    ``columns[(c, k), (n, o)] = windows[n, c, o, k]``: one column per output position, so that
+    ``W (C_out, C·∏K) @ columns`` is the convolution. ``xp`` is the namespace the caller computes
+    with (recorded ops for ``conv2d``'s definition and its recorded backward); the reshape of the
+    transposed view is the copy.
+    """
+    nd = (windows.ndim - 2) // 2
+    n, c = windows.shape[:2]
+    order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
+    rows = c * math.prod(windows.shape[2 + nd :])
+    return xp.reshape(xp.transpose(windows, order), (rows, n * math.prod(windows.shape[2 : 2 + nd])))
 
 
 class WindowPlan(NamedTuple):
