@@ -263,10 +263,8 @@ def conv2d_gemm(*inputs, padding=(0, 0), dilation=(1, 1)):
             f"got shapes {x.shape} and {w.shape}"
         )
     kernel = (w.shape[2], w.shape[3])
-    pads = conv_padding(padding, kernel, dilation)
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
-    window_geometry("conv2d_gemm", padded, kernel, (1, 1), dilation)
-    geo = _im2col.geometry(x.shape, kernel, pads, dilation)
+    geo = _im2col.geometry(x.shape, kernel, conv_padding(padding, kernel, dilation), dilation)
+    window_geometry("conv2d_gemm", (geo.hp, geo.wp), kernel, (1, 1), dilation)  # (the check)
     cols = _im2col.columns(x, geo)
     b = None
     if len(inputs) == 3:
