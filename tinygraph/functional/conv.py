@@ -125,8 +125,8 @@ def _convolution(
     n, out = x.shape[0], windows.shape[2 : 2 + nd]
     rows = w.shape[1] * math.prod(kernel)  # C_in / groups · ∏K
     if groups == 1:
-        # im2col, (C·∏K, N·∏O): its reshape is the one copy of the forward pass.
-        y = matmul(reshape(w, (c_out, rows)), im2col(GRAPH, windows))  # (C_out, N·∏O)
+        columns = im2col(GRAPH, windows)  # (C·∏K, N·∏O): its reshape is the forward's one copy
+        y = matmul(reshape(w, (c_out, rows)), columns)  # (C_out, N·∏O)
     else:
         # One im2col matrix per group, (G, C/G·∏K, N·∏O), and one batched matmul with the
         # group's filters (G, C_out/G, C/G·∏K).
